@@ -1,0 +1,122 @@
+import type { RouteDictionary } from './dictionary.js';
+import { ProtocolError, ProtocolErrorCode } from './errors.js';
+import type { JsonObject } from './json.js';
+import { decodeMessage, encodeMessagePackage, type MessageDecodeOptions, MessageType } from './message.js';
+import type { ProtobufCodec } from './protobuf/index.js';
+import { decodeUtf8, encodeUtf8 } from './utf8.js';
+
+/** A message with its route resolved and its body decoded. */
+export interface DecodedMessage {
+  readonly type: MessageType;
+  /** The request id; 0 for notify and push. */
+  readonly id: number;
+  readonly route: string;
+  readonly body: JsonObject;
+}
+
+/** What a {@link MessageCodec} knows of the session's routes and bodies, all optional. */
+export interface MessageCodecOptions {
+  /** Routes compressed to codes; messages to routes it holds travel as 2-byte codes. */
+  readonly dictionary?: RouteDictionary | undefined;
+  /** Protos of what servers send: responses and pushes. */
+  readonly serverProtos?: ProtobufCodec | undefined;
+  /** Protos of what clients send: requests and notifies. */
+  readonly clientProtos?: ProtobufCodec | undefined;
+}
+
+const FROM_CLIENT: MessageDecodeOptions = { accept: [MessageType.Request, MessageType.Notify] };
+const FROM_SERVER: MessageDecodeOptions = { accept: [MessageType.Response, MessageType.Push] };
+
+/**
+ * The one codec for DATA packages, on both sides of a connection: route compression through the
+ * dictionary, bodies as protobuf where a proto exists for the route and JSON otherwise.
+ * Encoders return a whole package (header included) ready to write.
+ */
+export class MessageCodec {
+  readonly #dictionary: RouteDictionary | undefined;
+  readonly #serverProtos: ProtobufCodec | undefined;
+  readonly #clientProtos: ProtobufCodec | undefined;
+
+  constructor(options: MessageCodecOptions = {}) {
+    this.#dictionary = options.dictionary;
+    this.#serverProtos = options.serverProtos;
+    this.#clientProtos = options.clientProtos;
+  }
+
+  /** A client's request package. */
+  encodeRequest(id: number, route: string, body: JsonObject): Uint8Array {
+    return this.#encode(MessageType.Request, id, route, encodeBody(this.#clientProtos, route, body));
+  }
+
+  /** A client's notify package. */
+  encodeNotify(route: string, body: JsonObject): Uint8Array {
+    return this.#encode(MessageType.Notify, 0, route, encodeBody(this.#clientProtos, route, body));
+  }
+
+  /** A server's response package; `route` is the request's, used to pick the response proto. */
+  encodeResponse(id: number, route: string, body: JsonObject): Uint8Array {
+    return encodeMessagePackage({
+      type: MessageType.Response,
+      id,
+      route: '',
+      compressGzip: false,
+      body: encodeBody(this.#serverProtos, route, body),
+    });
+  }
+
+  /** A server's push package: encode it once, write the same bytes to every receiver. */
+  encodePush(route: string, body: JsonObject): Uint8Array {
+    return this.#encode(MessageType.Push, 0, route, encodeBody(this.#serverProtos, route, body));
+  }
+
+  /** Decodes what a client sent; only requests and notifies are accepted. */
+  decodeFromClient(bytes: Uint8Array): DecodedMessage {
+    const message = decodeMessage(bytes, FROM_CLIENT);
+    const route = this.#routeOf(message.route);
+    return { type: message.type, id: message.id, route, body: decodeBody(this.#clientProtos, route, message.body) };
+  }
+
+  /**
+   * Decodes what a server sent; only responses and pushes are accepted. A response carries no
+   * route, so `routeOfRequest` gives the route of the pending request with that id, if any.
+   */
+  decodeFromServer(bytes: Uint8Array, routeOfRequest: (id: number) => string | undefined): DecodedMessage {
+    const message = decodeMessage(bytes, FROM_SERVER);
+    const route = message.type === MessageType.Response ? (routeOfRequest(message.id) ?? '') : this.#routeOf(message.route);
+    return { type: message.type, id: message.id, route, body: decodeBody(this.#serverProtos, route, message.body) };
+  }
+
+  #encode(type: MessageType, id: number, route: string, body: Uint8Array): Uint8Array {
+    const code = this.#dictionary?.codeOf(route);
+    return encodeMessagePackage({ type, id, route: code ?? route, compressGzip: false, body });
+  }
+
+  #routeOf(route: string | number): string {
+    if (typeof route === 'string') return route;
+    if (!this.#dictionary) {
+      throw new ProtocolError(ProtocolErrorCode.UnknownRouteCode, `route code ${route} arrived, but no dictionary is in use`);
+    }
+    return this.#dictionary.routeOf(route);
+  }
+}
+
+function encodeBody(protos: ProtobufCodec | undefined, route: string, body: JsonObject): Uint8Array {
+  if (protos?.has(route)) return protos.encode(route, body);
+  return encodeUtf8(JSON.stringify(body));
+}
+
+function decodeBody(protos: ProtobufCodec | undefined, route: string, bytes: Uint8Array): JsonObject {
+  if (protos?.has(route)) return protos.decode(route, bytes);
+  if (bytes.length === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(decodeUtf8(bytes));
+  } catch (cause) {
+    if (cause instanceof ProtocolError) throw cause;
+    throw new ProtocolError(ProtocolErrorCode.InvalidJson, `the body of "${route}" is not valid JSON`, { cause });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError(ProtocolErrorCode.BodyNotObject, `the body of "${route}" is not a JSON object`);
+  }
+  return value as JsonObject;
+}
