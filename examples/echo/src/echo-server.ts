@@ -13,7 +13,11 @@ import {
 import { type WebSocket, WebSocketServer } from 'ws';
 
 /** The routes this demo serves. */
-export const EchoRoutes = { echo: 'echo.echoHandler.echo', shout: 'echo.echoHandler.shout', onEcho: 'onEcho' } as const;
+export const EchoRoutes = {
+  echo: 'echo.echoHandler.echo',
+  shout: 'echo.echoHandler.shout',
+  onEcho: 'onEcho',
+} as const;
 
 const HEARTBEAT_SECONDS = 10;
 const dictionary = RouteDictionary.fromRoutes([EchoRoutes.echo, EchoRoutes.shout], [EchoRoutes.onEcho]);
@@ -56,7 +60,12 @@ function serve(socket: WebSocket, server: WebSocketServer): void {
           socket.send(
             encodeHandshakeResponse({
               code: HandshakeCode.Ok,
-              sys: { heartbeat: HEARTBEAT_SECONDS, useDict: true, dict: dictionary.toJSON(), dictVersion: dictionary.version },
+              sys: {
+                heartbeat: HEARTBEAT_SECONDS,
+                useDict: true,
+                dict: dictionary.toJSON(),
+                dictVersion: dictionary.version,
+              },
             }),
           );
         } else if (type === PackageType.Heartbeat) {

@@ -7,8 +7,14 @@ console.log(`Shaddock echo demo listening on ws://127.0.0.1:${server.port}`);
 
 const client = await connect({ host: '127.0.0.1', port: server.port, transport: 'ws' });
 client.on(EchoRoutes.onEcho, (body) => console.log('push onEcho:', JSON.stringify(body)));
-console.log('request echo:', JSON.stringify(await client.request(EchoRoutes.echo, { text: 'hello, pomelo' })));
-console.log('request shout:', JSON.stringify(await client.request(EchoRoutes.shout, { text: 'hello, everyone' })));
+console.log(
+  'request echo:',
+  JSON.stringify(await client.request(EchoRoutes.echo, { text: 'hello, pomelo' })),
+);
+console.log(
+  'request shout:',
+  JSON.stringify(await client.request(EchoRoutes.shout, { text: 'hello, everyone' })),
+);
 await client.close();
 
 console.log('Demo client done; the server keeps running for other Pomelo clients. Ctrl-C stops it.');

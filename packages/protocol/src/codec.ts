@@ -1,9 +1,15 @@
 import type { RouteDictionary } from './dictionary.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import type { JsonObject } from './json.js';
-import { decodeMessage, encodeMessagePackage, type MessageDecodeOptions, MessageType } from './message.js';
+import {
+  decodeMessage,
+  encodeMessageParts,
+  encodeRoute,
+  type MessageDecodeOptions,
+  MessageType,
+} from './message.js';
 import type { ProtobufCodec } from './protobuf/index.js';
-import { decodeUtf8, encodeUtf8 } from './utf8.js';
+import { decodeUtf8 } from './utf8.js';
 
 /** A message with its route resolved and its body decoded. */
 export interface DecodedMessage {
@@ -24,6 +30,7 @@ export interface MessageCodecOptions {
   readonly clientProtos?: ProtobufCodec | undefined;
 }
 
+const MAX_CACHED_ROUTES = 4096;
 const FROM_CLIENT: MessageDecodeOptions = { accept: [MessageType.Request, MessageType.Notify] };
 const FROM_SERVER: MessageDecodeOptions = { accept: [MessageType.Response, MessageType.Push] };
 
@@ -36,6 +43,8 @@ export class MessageCodec {
   readonly #dictionary: RouteDictionary | undefined;
   readonly #serverProtos: ProtobufCodec | undefined;
   readonly #clientProtos: ProtobufCodec | undefined;
+  /** Each route's wire form: its code, or its UTF-8 bytes; routes repeat, so encode each once. */
+  readonly #wireRoutes = new Map<string, number | Uint8Array>();
 
   constructor(options: MessageCodecOptions = {}) {
     this.#dictionary = options.dictionary;
@@ -55,13 +64,13 @@ export class MessageCodec {
 
   /** A server's response package; `route` is the request's, used to pick the response proto. */
   encodeResponse(id: number, route: string, body: JsonObject): Uint8Array {
-    return encodeMessagePackage({
-      type: MessageType.Response,
+    return encodeMessageParts(
+      MessageType.Response,
       id,
-      route: '',
-      compressGzip: false,
-      body: encodeBody(this.#serverProtos, route, body),
-    });
+      0,
+      encodeBody(this.#serverProtos, route, body),
+      false,
+    );
   }
 
   /** A server's push package: encode it once, write the same bytes to every receiver. */
@@ -73,7 +82,12 @@ export class MessageCodec {
   decodeFromClient(bytes: Uint8Array): DecodedMessage {
     const message = decodeMessage(bytes, FROM_CLIENT);
     const route = this.#routeOf(message.route);
-    return { type: message.type, id: message.id, route, body: decodeBody(this.#clientProtos, route, message.body) };
+    return {
+      type: message.type,
+      id: message.id,
+      route,
+      body: decodeBody(this.#clientProtos, route, message.body),
+    };
   }
 
   /**
@@ -82,27 +96,54 @@ export class MessageCodec {
    */
   decodeFromServer(bytes: Uint8Array, routeOfRequest: (id: number) => string | undefined): DecodedMessage {
     const message = decodeMessage(bytes, FROM_SERVER);
-    const route = message.type === MessageType.Response ? (routeOfRequest(message.id) ?? '') : this.#routeOf(message.route);
-    return { type: message.type, id: message.id, route, body: decodeBody(this.#serverProtos, route, message.body) };
+    const route =
+      message.type === MessageType.Response
+        ? (routeOfRequest(message.id) ?? '')
+        : this.#routeOf(message.route);
+    return {
+      type: message.type,
+      id: message.id,
+      route,
+      body: decodeBody(this.#serverProtos, route, message.body),
+    };
   }
 
   #encode(type: MessageType, id: number, route: string, body: Uint8Array): Uint8Array {
-    const code = this.#dictionary?.codeOf(route);
-    return encodeMessagePackage({ type, id, route: code ?? route, compressGzip: false, body });
+    return encodeMessageParts(type, id, this.#wireRoute(route), body, false);
+  }
+
+  #wireRoute(route: string): number | Uint8Array {
+    let wire = this.#wireRoutes.get(route);
+    if (wire === undefined) {
+      wire = this.#dictionary?.codeOf(route) ?? encodeRoute(route);
+      // Routes come from handler and push names, a small set; a flood of distinct ones is not cached.
+      if (this.#wireRoutes.size < MAX_CACHED_ROUTES) this.#wireRoutes.set(route, wire);
+    }
+    return wire;
   }
 
   #routeOf(route: string | number): string {
     if (typeof route === 'string') return route;
     if (!this.#dictionary) {
-      throw new ProtocolError(ProtocolErrorCode.UnknownRouteCode, `route code ${route} arrived, but no dictionary is in use`);
+      throw new ProtocolError(
+        ProtocolErrorCode.UnknownRouteCode,
+        `route code ${route} arrived, but no dictionary is in use`,
+      );
     }
     return this.#dictionary.routeOf(route);
   }
 }
 
+/** Reused for JSON bodies: the package encoder copies out of it at once. */
+let scratch = new Uint8Array(4096);
+const textEncoder = new TextEncoder();
+
 function encodeBody(protos: ProtobufCodec | undefined, route: string, body: JsonObject): Uint8Array {
   if (protos?.has(route)) return protos.encode(route, body);
-  return encodeUtf8(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  if (text.length * 3 > scratch.length)
+    scratch = new Uint8Array(Math.max(text.length * 3, scratch.length * 2));
+  return scratch.subarray(0, textEncoder.encodeInto(text, scratch).written);
 }
 
 function decodeBody(protos: ProtobufCodec | undefined, route: string, bytes: Uint8Array): JsonObject {
@@ -113,7 +154,9 @@ function decodeBody(protos: ProtobufCodec | undefined, route: string, bytes: Uin
     value = JSON.parse(decodeUtf8(bytes));
   } catch (cause) {
     if (cause instanceof ProtocolError) throw cause;
-    throw new ProtocolError(ProtocolErrorCode.InvalidJson, `the body of "${route}" is not valid JSON`, { cause });
+    throw new ProtocolError(ProtocolErrorCode.InvalidJson, `the body of "${route}" is not valid JSON`, {
+      cause,
+    });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ProtocolError(ProtocolErrorCode.BodyNotObject, `the body of "${route}" is not a JSON object`);

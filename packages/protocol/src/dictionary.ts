@@ -21,10 +21,16 @@ export class RouteDictionary {
   private constructor(entries: Iterable<readonly [string, number]>) {
     for (const [route, code] of entries) {
       if (!Number.isInteger(code) || code < 1 || code > MAX_ROUTE_CODE) {
-        throw new ProtocolError(ProtocolErrorCode.UnknownRouteCode, `route code ${code} of "${route}" is not from 1 to ${MAX_ROUTE_CODE}`);
+        throw new ProtocolError(
+          ProtocolErrorCode.UnknownRouteCode,
+          `route code ${code} of "${route}" is not from 1 to ${MAX_ROUTE_CODE}`,
+        );
       }
       if (this.#routes.has(code)) {
-        throw new ProtocolError(ProtocolErrorCode.UnknownRouteCode, `route code ${code} is given to two routes`);
+        throw new ProtocolError(
+          ProtocolErrorCode.UnknownRouteCode,
+          `route code ${code} is given to two routes`,
+        );
       }
       this.#codes.set(route, code);
       this.#routes.set(code, route);

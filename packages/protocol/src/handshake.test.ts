@@ -21,12 +21,19 @@ function bodyOf(bytes: Uint8Array, type: PackageType): Uint8Array {
 
 describe('handshake and kick bodies', () => {
   it('round-trips a js-websocket client handshake', () => {
-    const request = { sys: { type: 'js-websocket', version: '0.0.1', dictVersion: 'v1', protoVersion: 'p1' }, user: { id: 7 } };
-    expect(decodeHandshakeRequest(bodyOf(encodeHandshakeRequest(request), PackageType.Handshake))).toEqual(request);
+    const request = {
+      sys: { type: 'js-websocket', version: '0.0.1', dictVersion: 'v1', protoVersion: 'p1' },
+      user: { id: 7 },
+    };
+    expect(decodeHandshakeRequest(bodyOf(encodeHandshakeRequest(request), PackageType.Handshake))).toEqual(
+      request,
+    );
   });
 
   it('accepts the shapes other Pomelo clients send', () => {
-    expect(decodeHandshakeRequest(utf8('{"sys":{"type":"unity-socket","version":"0.3.0"},"user":{}}'))).toEqual({
+    expect(
+      decodeHandshakeRequest(utf8('{"sys":{"type":"unity-socket","version":"0.3.0"},"user":{}}')),
+    ).toEqual({
       sys: { type: 'unity-socket', version: '0.3.0' },
       user: {},
     });
@@ -49,12 +56,16 @@ describe('handshake and kick bodies', () => {
       sys: { heartbeat: 3, useDict: true, dict: { 'a.b.c': 1 }, dictVersion: 'x', useProto: false },
       user: { welcome: true },
     };
-    expect(decodeHandshakeResponse(bodyOf(encodeHandshakeResponse(response), PackageType.Handshake))).toEqual(response);
+    expect(decodeHandshakeResponse(bodyOf(encodeHandshakeResponse(response), PackageType.Handshake))).toEqual(
+      response,
+    );
     expect(() => decodeHandshakeResponse(utf8('{"sys":{}}'))).toThrow(ProtocolError);
   });
 
   it('encodes a kick as {reason} and reads bare-text reasons too', () => {
-    expect(decodeKick(bodyOf(encodeKick('kicked by admin'), PackageType.Kick))).toEqual({ reason: 'kicked by admin' });
+    expect(decodeKick(bodyOf(encodeKick('kicked by admin'), PackageType.Kick))).toEqual({
+      reason: 'kicked by admin',
+    });
     expect(decodeKick(utf8('server closing'))).toEqual({ reason: 'server closing' });
     expect(() => decodeKick(Uint8Array.of(0xc3))).toThrow(
       expect.objectContaining({ code: ProtocolErrorCode.InvalidUtf8 }),

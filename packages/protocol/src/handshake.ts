@@ -2,7 +2,7 @@ import type { RouteCodes } from './dictionary.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import type { JsonObject } from './json.js';
 import { encodePackage, PackageType } from './package.js';
-import type { ProtoDefinitions } from './protobuf/index.js';
+import type { ParsedProtoDefinitions } from './protobuf/index.js';
 import { decodeUtf8, encodeUtf8 } from './utf8.js';
 
 /** The codes a handshake response carries. */
@@ -17,10 +17,13 @@ export const HandshakeCode = {
 /** One of {@link HandshakeCode}'s values, or an application's own code. */
 export type HandshakeCode = (typeof HandshakeCode)[keyof typeof HandshakeCode] | (number & {});
 
-/** The protos a handshake carries: `client` for what clients send, `server` for what servers send. */
+/**
+ * The protos a handshake carries, in the parsed form Pomelo clients expect (see `toParsedForm`):
+ * `client` for what clients send, `server` for what servers send.
+ */
 export interface HandshakeProtos {
-  readonly server: ProtoDefinitions;
-  readonly client: ProtoDefinitions;
+  readonly server: ParsedProtoDefinitions;
+  readonly client: ParsedProtoDefinitions;
   readonly version: string;
 }
 
@@ -77,7 +80,10 @@ export function decodeHandshakeRequest(body: Uint8Array): HandshakeRequest {
   const sys = value['sys'] ?? {};
   const user = value['user'];
   if (!isObject(sys) || (user !== undefined && !isObject(user))) {
-    throw new ProtocolError(ProtocolErrorCode.InvalidHandshake, 'a handshake needs object "sys" and "user" fields');
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidHandshake,
+      'a handshake needs object "sys" and "user" fields',
+    );
   }
   for (const key of ['type', 'version', 'dictVersion', 'protoVersion'] as const) {
     const field = sys[key];
@@ -85,7 +91,7 @@ export function decodeHandshakeRequest(body: Uint8Array): HandshakeRequest {
       throw new ProtocolError(ProtocolErrorCode.InvalidHandshake, `handshake sys.${key} must be a string`);
     }
   }
-  const request = value as unknown as HandshakeRequest;
+  const request = { ...value, sys } as unknown as HandshakeRequest;
   return user === undefined ? { sys: request.sys } : { sys: request.sys, user: request.user ?? {} };
 }
 
@@ -93,14 +99,20 @@ export function decodeHandshakeRequest(body: Uint8Array): HandshakeRequest {
 export function decodeHandshakeResponse(body: Uint8Array): HandshakeResponse {
   const value = parseObject(body, ProtocolErrorCode.InvalidHandshake, 'handshake response');
   if (typeof value['code'] !== 'number') {
-    throw new ProtocolError(ProtocolErrorCode.InvalidHandshake, 'a handshake response needs a numeric "code"');
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidHandshake,
+      'a handshake response needs a numeric "code"',
+    );
   }
   const sys = value['sys'];
   if (sys !== undefined && !isObject(sys)) {
     throw new ProtocolError(ProtocolErrorCode.InvalidHandshake, 'handshake response "sys" must be an object');
   }
   if (sys !== undefined && sys['heartbeat'] !== undefined && typeof sys['heartbeat'] !== 'number') {
-    throw new ProtocolError(ProtocolErrorCode.InvalidHandshake, 'handshake response sys.heartbeat must be a number');
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidHandshake,
+      'handshake response sys.heartbeat must be a number',
+    );
   }
   return value as unknown as HandshakeResponse;
 }

@@ -12,7 +12,7 @@
  * ```
  */
 export { type DecodedMessage, MessageCodec, type MessageCodecOptions } from './codec.js';
-export { RouteDictionary, type RouteCodes } from './dictionary.js';
+export { type RouteCodes, RouteDictionary } from './dictionary.js';
 export { isProtocolError, ProtocolError, ProtocolErrorCode } from './errors.js';
 export {
   decodeHandshakeRequest,
@@ -49,5 +49,13 @@ export {
   type PackageDecoderOptions,
   PackageType,
 } from './package.js';
-export { ProtobufCodec, type ProtoDefinitions, type ProtoMessageDefinition } from './protobuf/index.js';
+export {
+  type ParsedProtoDefinitions,
+  type ParsedProtoField,
+  type ParsedProtoMessage,
+  ProtobufCodec,
+  type ProtoDefinitions,
+  type ProtoMessageDefinition,
+  toParsedForm,
+} from './protobuf/index.js';
 export { decodeUtf8, encodeUtf8 } from './utf8.js';

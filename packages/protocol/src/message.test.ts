@@ -28,12 +28,28 @@ const request = (id: number, route: string | number = 'a.b.c'): WireMessage => (
 
 describe('message layer', () => {
   it('packs the flag byte: route bit, type bits, gzip bit', () => {
-    expect(hex(messageBytes({ type: MessageType.Push, id: 0, route: 258, compressGzip: true, body: new Uint8Array() }))).toBe(
-      '170102',
-    );
-    expect(hex(messageBytes({ type: MessageType.Notify, id: 0, route: 'ab', compressGzip: false, body: new Uint8Array() }))).toBe(
-      '02026162',
-    );
+    expect(
+      hex(
+        messageBytes({
+          type: MessageType.Push,
+          id: 0,
+          route: 258,
+          compressGzip: true,
+          body: new Uint8Array(),
+        }),
+      ),
+    ).toBe('170102');
+    expect(
+      hex(
+        messageBytes({
+          type: MessageType.Notify,
+          id: 0,
+          route: 'ab',
+          compressGzip: false,
+          body: new Uint8Array(),
+        }),
+      ),
+    ).toBe('02026162');
   });
 
   it('writes ids as base-128 varints, least significant group first', () => {
@@ -56,24 +72,32 @@ describe('message layer', () => {
   it('refuses to encode ids, routes and codes out of range', () => {
     expect(codeOf(() => encodeMessagePackage(request(2 ** 31)))).toBe(ProtocolErrorCode.InvalidMessageId);
     expect(codeOf(() => encodeMessagePackage(request(-1)))).toBe(ProtocolErrorCode.InvalidMessageId);
-    expect(codeOf(() => encodeMessagePackage(request(1, 'é'.repeat(128))))).toBe(ProtocolErrorCode.InvalidRoute);
+    expect(codeOf(() => encodeMessagePackage(request(1, 'é'.repeat(128))))).toBe(
+      ProtocolErrorCode.InvalidRoute,
+    );
     expect(codeOf(() => encodeMessagePackage(request(1, 0x10000)))).toBe(ProtocolErrorCode.InvalidRoute);
   });
 
   it('gives each malformed message its code', () => {
     expect(codeOf(() => decodeMessage(new Uint8Array()))).toBe(ProtocolErrorCode.TruncatedMessage);
     expect(codeOf(() => decodeMessage(Uint8Array.of(0x08)))).toBe(ProtocolErrorCode.UnknownMessageType);
-    expect(codeOf(() => decodeMessage(Uint8Array.of(0x00, 0x80, 0x80)))).toBe(ProtocolErrorCode.InvalidMessageId);
+    expect(codeOf(() => decodeMessage(Uint8Array.of(0x00, 0x80, 0x80)))).toBe(
+      ProtocolErrorCode.InvalidMessageId,
+    );
     expect(codeOf(() => decodeMessage(Uint8Array.of(0x00, 0xff, 0xff, 0xff, 0xff, 0x7f)))).toBe(
       ProtocolErrorCode.InvalidMessageId,
     );
     expect(codeOf(() => decodeMessage(Uint8Array.of(0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01)))).toBe(
       ProtocolErrorCode.InvalidMessageId,
     );
-    expect(codeOf(() => decodeMessage(Uint8Array.of(0x01, 0x01, 0x00)))).toBe(ProtocolErrorCode.TruncatedMessage);
+    expect(codeOf(() => decodeMessage(Uint8Array.of(0x01, 0x01, 0x00)))).toBe(
+      ProtocolErrorCode.TruncatedMessage,
+    );
     expect(codeOf(() => decodeMessage(Uint8Array.of(0x02)))).toBe(ProtocolErrorCode.TruncatedMessage);
     expect(codeOf(() => decodeMessage(Uint8Array.of(0x02, 0x05, 0x61)))).toBe(ProtocolErrorCode.InvalidRoute);
-    expect(codeOf(() => decodeMessage(Uint8Array.of(0x02, 0x02, 0xc3, 0x28)))).toBe(ProtocolErrorCode.InvalidUtf8);
+    expect(codeOf(() => decodeMessage(Uint8Array.of(0x02, 0x02, 0xc3, 0x28)))).toBe(
+      ProtocolErrorCode.InvalidUtf8,
+    );
   });
 
   it('refuses message types a side must not receive', () => {

@@ -1,6 +1,12 @@
+import { allocate } from './allocate.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
-import { PACKAGE_HEADER_LENGTH, PackageType, writePackageHeader } from './package.js';
-import { decodeUtf8, utf8Length, writeUtf8 } from './utf8.js';
+import {
+  MAX_PACKAGE_BODY_LENGTH,
+  PACKAGE_HEADER_LENGTH,
+  PackageType,
+  writePackageHeader,
+} from './package.js';
+import { decodeUtf8, encodeUtf8 } from './utf8.js';
 
 /**
  * The message layer, the body of a DATA package:
@@ -54,23 +60,63 @@ const MAX_ID_BYTES = 5;
  * `body` is the already-encoded body.
  */
 export function encodeMessagePackage(message: WireMessage): Uint8Array {
-  const { type, id, route, body } = message;
-  const hasId = type === MessageType.Request || type === MessageType.Response;
-  const hasRoute = type !== MessageType.Response;
+  const { type, route } = message;
+  const routeBytes = type === MessageType.Response || typeof route === 'number' ? route : encodeRoute(route);
+  return encodeMessageParts(type, message.id, routeBytes, message.body, message.compressGzip);
+}
+
+/** The UTF-8 bytes of an uncompressed route, checked against the 255-byte limit. */
+export function encodeRoute(route: string): Uint8Array {
+  const bytes = encodeUtf8(route);
+  if (bytes.length > MAX_ROUTE_LENGTH) {
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidRoute,
+      `a route of ${bytes.length} UTF-8 bytes is over ${MAX_ROUTE_LENGTH}`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * The encoder behind every DATA package: `route` is a code, or the route's UTF-8 bytes from
+ * {@link encodeRoute} (callers cache them). Ignored for responses.
+ */
+export function encodeMessageParts(
+  type: MessageType,
+  id: number,
+  route: number | string | Uint8Array,
+  body: Uint8Array,
+  compressGzip: boolean,
+): Uint8Array {
   if (!(type >= MessageType.Request && type <= MessageType.Push)) {
     throw new ProtocolError(ProtocolErrorCode.UnknownMessageType, `unknown message type ${String(type)}`);
   }
+  const hasId = type === MessageType.Request || type === MessageType.Response;
+  const hasRoute = type !== MessageType.Response;
+  const compressed = hasRoute && typeof route === 'number';
   const idLength = hasId ? varintLength(checkedId(id)) : 0;
   let routeLength = 0;
-  if (hasRoute) routeLength = typeof route === 'number' ? 2 : 1 + checkedRouteLength(route);
+  if (compressed) routeLength = 2;
+  else if (hasRoute) routeLength = 1 + (route as Uint8Array).length;
   const messageLength = 1 + idLength + routeLength + body.length;
-  const bytes = new Uint8Array(PACKAGE_HEADER_LENGTH + messageLength);
+  if (messageLength > MAX_PACKAGE_BODY_LENGTH) {
+    throw new ProtocolError(
+      ProtocolErrorCode.PackageTooLarge,
+      `a message of ${messageLength} bytes exceeds the protocol's limit`,
+    );
+  }
+  const bytes = allocate(PACKAGE_HEADER_LENGTH + messageLength);
   writePackageHeader(bytes, 0, PackageType.Data, messageLength);
   let offset = PACKAGE_HEADER_LENGTH;
-  const compressed = hasRoute && typeof route === 'number';
-  bytes[offset++] = (type << 1) | (compressed ? FLAG_COMPRESS_ROUTE : 0) | (message.compressGzip ? FLAG_GZIP : 0);
+  bytes[offset++] = (type << 1) | (compressed ? FLAG_COMPRESS_ROUTE : 0) | (compressGzip ? FLAG_GZIP : 0);
   if (hasId) offset = writeVarint(bytes, offset, id);
-  if (hasRoute) offset = writeRoute(bytes, offset, route);
+  if (compressed) offset = writeRouteCode(bytes, offset, route as number);
+  else if (hasRoute) {
+    const routeBytes = route as Uint8Array;
+    bytes[offset++] = routeBytes.length;
+    bytes.set(routeBytes, offset);
+    offset += routeBytes.length;
+  }
   bytes.set(body, offset);
   return bytes;
 }
@@ -84,7 +130,10 @@ export function decodeMessage(bytes: Uint8Array, options?: MessageDecodeOptions)
     throw new ProtocolError(ProtocolErrorCode.UnknownMessageType, `unknown message type ${type}`);
   }
   if (options?.accept && !options.accept.includes(type as MessageType)) {
-    throw new ProtocolError(ProtocolErrorCode.ForbiddenMessageType, `message type ${type} is not accepted here`);
+    throw new ProtocolError(
+      ProtocolErrorCode.ForbiddenMessageType,
+      `message type ${type} is not accepted here`,
+    );
   }
   let offset = 1;
   let id = 0;
@@ -101,7 +150,10 @@ export function decodeMessage(bytes: Uint8Array, options?: MessageDecodeOptions)
       if (byte < 0x80) break;
     }
     if (id > MAX_MESSAGE_ID) {
-      throw new ProtocolError(ProtocolErrorCode.InvalidMessageId, `message id ${id} is over ${MAX_MESSAGE_ID}`);
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidMessageId,
+        `message id ${id} is over ${MAX_MESSAGE_ID}`,
+      );
     }
   }
   let route: string | number = '';
@@ -114,7 +166,10 @@ export function decodeMessage(bytes: Uint8Array, options?: MessageDecodeOptions)
       if (offset >= bytes.length) throw truncated('a message ends before its route length');
       const length = bytes[offset++] ?? 0;
       if (bytes.length - offset < length) {
-        throw new ProtocolError(ProtocolErrorCode.InvalidRoute, `a route length of ${length} runs past the message`);
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidRoute,
+          `a route length of ${length} runs past the message`,
+        );
       }
       route = length === 0 ? '' : decodeUtf8(bytes.subarray(offset, offset + length));
       offset += length;
@@ -131,20 +186,12 @@ export function decodeMessage(bytes: Uint8Array, options?: MessageDecodeOptions)
 
 function checkedId(id: number): number {
   if (!Number.isInteger(id) || id < 0 || id > MAX_MESSAGE_ID) {
-    throw new ProtocolError(ProtocolErrorCode.InvalidMessageId, `message id ${id} is not an integer from 0 to 2^31-1`);
-  }
-  return id;
-}
-
-function checkedRouteLength(route: string): number {
-  const length = utf8Length(route);
-  if (length > MAX_ROUTE_LENGTH) {
     throw new ProtocolError(
-      ProtocolErrorCode.InvalidRoute,
-      `a route of ${length} UTF-8 bytes is over ${MAX_ROUTE_LENGTH}`,
+      ProtocolErrorCode.InvalidMessageId,
+      `message id ${id} is not an integer from 0 to 2^31-1`,
     );
   }
-  return length;
+  return id;
 }
 
 function varintLength(value: number): number {
@@ -165,18 +212,16 @@ function writeVarint(target: Uint8Array, offset: number, value: number): number 
   return offset;
 }
 
-function writeRoute(target: Uint8Array, offset: number, route: string | number): number {
-  if (typeof route === 'number') {
-    if (!Number.isInteger(route) || route < 0 || route > MAX_ROUTE_CODE) {
-      throw new ProtocolError(ProtocolErrorCode.InvalidRoute, `route code ${route} is not from 0 to ${MAX_ROUTE_CODE}`);
-    }
-    target[offset] = route >> 8;
-    target[offset + 1] = route & 0xff;
-    return offset + 2;
+function writeRouteCode(target: Uint8Array, offset: number, code: number): number {
+  if (!Number.isInteger(code) || code < 0 || code > MAX_ROUTE_CODE) {
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidRoute,
+      `route code ${code} is not from 0 to ${MAX_ROUTE_CODE}`,
+    );
   }
-  const written = writeUtf8(route, target, offset + 1);
-  target[offset] = written;
-  return offset + 1 + written;
+  target[offset] = code >> 8;
+  target[offset + 1] = code & 0xff;
+  return offset + 2;
 }
 
 function truncated(message: string): ProtocolError {

@@ -46,7 +46,9 @@ describe('package layer', () => {
     const whole = collect([stream]);
     for (let split = 0; split <= stream.length; split++) {
       const parts = collect([stream.subarray(0, split), stream.subarray(split)]);
-      expect(parts.map((item) => [item.type, hex(item.body)])).toEqual(whole.map((item) => [item.type, hex(item.body)]));
+      expect(parts.map((item) => [item.type, hex(item.body)])).toEqual(
+        whole.map((item) => [item.type, hex(item.body)]),
+      );
     }
   });
 
@@ -68,11 +70,19 @@ describe('package layer', () => {
   });
 
   it('rejects unknown types, oversize lengths and truncated frames with codes', () => {
-    expect(codeOf(() => decodePackages(Uint8Array.of(9, 0, 0, 0)))).toBe(ProtocolErrorCode.UnknownPackageType);
-    expect(codeOf(() => decodePackages(Uint8Array.of(0, 0, 0, 0)))).toBe(ProtocolErrorCode.UnknownPackageType);
-    expect(codeOf(() => decodePackages(Uint8Array.of(4, 0x10, 0, 1)))).toBe(ProtocolErrorCode.PackageTooLarge);
+    expect(codeOf(() => decodePackages(Uint8Array.of(9, 0, 0, 0)))).toBe(
+      ProtocolErrorCode.UnknownPackageType,
+    );
+    expect(codeOf(() => decodePackages(Uint8Array.of(0, 0, 0, 0)))).toBe(
+      ProtocolErrorCode.UnknownPackageType,
+    );
+    expect(codeOf(() => decodePackages(Uint8Array.of(4, 0x10, 0, 1)))).toBe(
+      ProtocolErrorCode.PackageTooLarge,
+    );
     expect(codeOf(() => decodePackages(Uint8Array.of(4, 0, 0)))).toBe(ProtocolErrorCode.TruncatedPackage);
-    expect(codeOf(() => decodePackages(Uint8Array.of(4, 0, 0, 2, 1)))).toBe(ProtocolErrorCode.TruncatedPackage);
+    expect(codeOf(() => decodePackages(Uint8Array.of(4, 0, 0, 2, 1)))).toBe(
+      ProtocolErrorCode.TruncatedPackage,
+    );
     expect(codeOf(() => collect([Uint8Array.of(4, 0, 0), Uint8Array.of(9, 1)], 8))).toBe(
       ProtocolErrorCode.PackageTooLarge,
     );
@@ -80,10 +90,12 @@ describe('package layer', () => {
 
   it('accepts lengths up to a configured maximum of 16 MiB', () => {
     const body = new Uint8Array(2 * 1024 * 1024);
-    expect(codeOf(() => decodePackages(encodePackage(PackageType.Data, body)))).toBe(ProtocolErrorCode.PackageTooLarge);
-    expect(decodePackages(encodePackage(PackageType.Data, body), { maxBodyLength: 0xffffff })[0]?.body.length).toBe(
-      body.length,
+    expect(codeOf(() => decodePackages(encodePackage(PackageType.Data, body)))).toBe(
+      ProtocolErrorCode.PackageTooLarge,
     );
+    expect(
+      decodePackages(encodePackage(PackageType.Data, body), { maxBodyLength: 0xffffff })[0]?.body.length,
+    ).toBe(body.length);
     expect(() => new PackageDecoder(() => {}, { maxBodyLength: 0x1000000 })).toThrow(RangeError);
   });
 

@@ -1,3 +1,4 @@
+import { allocate } from './allocate.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 
 /**
@@ -46,14 +47,19 @@ export function encodePackage(type: PackageType, body: Uint8Array = EMPTY): Uint
       `a package body of ${body.length} bytes exceeds the protocol's ${MAX_PACKAGE_BODY_LENGTH}`,
     );
   }
-  const bytes = new Uint8Array(PACKAGE_HEADER_LENGTH + body.length);
+  const bytes = allocate(PACKAGE_HEADER_LENGTH + body.length);
   writePackageHeader(bytes, 0, type, body.length);
   bytes.set(body, PACKAGE_HEADER_LENGTH);
   return bytes;
 }
 
 /** Writes a package header at `offset`; the caller writes `bodyLength` body bytes after it. */
-export function writePackageHeader(target: Uint8Array, offset: number, type: PackageType, bodyLength: number): void {
+export function writePackageHeader(
+  target: Uint8Array,
+  offset: number,
+  type: PackageType,
+  bodyLength: number,
+): void {
   target[offset] = type;
   target[offset + 1] = (bodyLength >>> 16) & 0xff;
   target[offset + 2] = (bodyLength >>> 8) & 0xff;
@@ -181,7 +187,8 @@ function readPackageType(bytes: Uint8Array, offset: number): PackageType {
 }
 
 function readBodyLength(bytes: Uint8Array, offset: number, maxBodyLength: number): number {
-  const length = ((bytes[offset + 1] ?? 0) << 16) | ((bytes[offset + 2] ?? 0) << 8) | (bytes[offset + 3] ?? 0);
+  const length =
+    ((bytes[offset + 1] ?? 0) << 16) | ((bytes[offset + 2] ?? 0) << 8) | (bytes[offset + 3] ?? 0);
   if (length > maxBodyLength) {
     throw new ProtocolError(
       ProtocolErrorCode.PackageTooLarge,

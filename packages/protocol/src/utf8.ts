@@ -2,6 +2,7 @@ import { ProtocolError, ProtocolErrorCode } from './errors.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const SHORT_TEXT = 64;
 
 /** UTF-8 bytes of `text`. */
 export function encodeUtf8(text: string): Uint8Array {
@@ -36,6 +37,20 @@ export function utf8Length(text: string): number {
 
 /** Decodes UTF-8 strictly: malformed bytes are a {@link ProtocolError}, never replacement characters. */
 export function decodeUtf8(bytes: Uint8Array): string {
+  // Short ASCII (routes, small JSON bodies) is cheaper to build by hand than through TextDecoder.
+  if (bytes.length <= SHORT_TEXT) {
+    let text = '';
+    for (let index = 0; index < bytes.length; index++) {
+      const byte = bytes[index] as number;
+      if (byte >= 0x80) return decodeWithTextDecoder(bytes);
+      text += String.fromCharCode(byte);
+    }
+    return text;
+  }
+  return decodeWithTextDecoder(bytes);
+}
+
+function decodeWithTextDecoder(bytes: Uint8Array): string {
   try {
     return decoder.decode(bytes);
   } catch (cause) {

@@ -21,7 +21,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 const runs = Number(process.env['FUZZ_RUNS'] ?? 2000);
 let inputs = 0;
 
-const dictionary = RouteDictionary.fromRoutes(['chat.chatHandler.send', 'area.playerHandler.move'], ['onChat', 'onMove']);
+const dictionary = RouteDictionary.fromRoutes(
+  ['chat.chatHandler.send', 'area.playerHandler.move'],
+  ['onChat', 'onMove'],
+);
 const protos = new ProtobufCodec({
   'area.playerHandler.move': {
     'required uInt32 entityId': 1,
@@ -47,7 +50,8 @@ function decodeEverywhere(bytes: Uint8Array, chunkSize: number): void {
   survives(() => decodePackages(bytes));
   survives(() => {
     const decoder = new PackageDecoder((_, body) => survives(() => codec.decodeFromClient(body)));
-    for (let offset = 0; offset < bytes.length; offset += chunkSize) decoder.write(bytes.subarray(offset, offset + chunkSize));
+    for (let offset = 0; offset < bytes.length; offset += chunkSize)
+      decoder.write(bytes.subarray(offset, offset + chunkSize));
   });
   survives(() => decodeMessage(bytes));
   survives(() => codec.decodeFromClient(bytes));
@@ -66,14 +70,22 @@ const jsonBody = fc.dictionary(
 ) as fc.Arbitrary<JsonObject>;
 
 const validPackage: fc.Arbitrary<Uint8Array> = fc.oneof(
-  fc.tuple(fc.integer({ min: 1, max: 2 ** 31 - 1 }), jsonBody).map(([id, body]) =>
-    codec.encodeRequest(id, 'chat.chatHandler.send', body),
-  ),
+  fc
+    .tuple(fc.integer({ min: 1, max: 2 ** 31 - 1 }), jsonBody)
+    .map(([id, body]) => codec.encodeRequest(id, 'chat.chatHandler.send', body)),
   fc.tuple(fc.string({ maxLength: 40 }), jsonBody).map(([route, body]) => codec.encodeNotify(route, body)),
-  fc.tuple(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.nat(), fc.string({ maxLength: 10 })).map(([id, entityId, name]) =>
-    codec.encodeRequest(id, 'area.playerHandler.move', { entityId, name, path: [{ x: -entityId, y: 0.5 }] }),
-  ),
-  fc.tuple(fc.nat(), fc.boolean()).map(([at, running]) => codec.encodePush('onMove', { at, speeds: [1.5], running })),
+  fc
+    .tuple(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.nat(), fc.string({ maxLength: 10 }))
+    .map(([id, entityId, name]) =>
+      codec.encodeRequest(id, 'area.playerHandler.move', {
+        entityId,
+        name,
+        path: [{ x: -entityId, y: 0.5 }],
+      }),
+    ),
+  fc
+    .tuple(fc.nat(), fc.boolean())
+    .map(([at, running]) => codec.encodePush('onMove', { at, speeds: [1.5], running })),
   jsonBody.map((body) => codec.encodePush('onChat', body)),
 );
 
@@ -112,11 +124,16 @@ describe(`protocol fuzzing (${runs} runs per property)`, () => {
 
   it('survives mutated valid packages', () => {
     fc.assert(
-      fc.property(validPackage, fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 7 }), (bytes, mutations, chunkSize) => {
-        const mutated = mutate(bytes, mutations);
-        decodeEverywhere(mutated, chunkSize);
-        decodeEverywhere(mutated.subarray(4), chunkSize);
-      }),
+      fc.property(
+        validPackage,
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: 7 }),
+        (bytes, mutations, chunkSize) => {
+          const mutated = mutate(bytes, mutations);
+          decodeEverywhere(mutated, chunkSize);
+          decodeEverywhere(mutated.subarray(4), chunkSize);
+        },
+      ),
       { numRuns: runs },
     );
   });
@@ -124,14 +141,20 @@ describe(`protocol fuzzing (${runs} runs per property)`, () => {
   it('decodes every valid package back, whatever the read boundaries', () => {
     const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
     fc.assert(
-      fc.property(fc.array(validPackage, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 9 }), (packages, chunkSize) => {
-        const stream = Uint8Array.from(packages.flatMap((item) => Array.from(item)));
-        const received: string[] = [];
-        const decoder = new PackageDecoder((_, body) => received.push(hex(body)));
-        for (let offset = 0; offset < stream.length; offset += chunkSize) decoder.write(stream.subarray(offset, offset + chunkSize));
-        expect(received).toEqual(packages.map((item) => hex(item.subarray(4))));
-        for (const item of packages) expect(decodeMessage(item.subarray(4)).type).toBeGreaterThanOrEqual(MessageType.Request);
-      }),
+      fc.property(
+        fc.array(validPackage, { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: 9 }),
+        (packages, chunkSize) => {
+          const stream = Uint8Array.from(packages.flatMap((item) => Array.from(item)));
+          const received: string[] = [];
+          const decoder = new PackageDecoder((_, body) => received.push(hex(body)));
+          for (let offset = 0; offset < stream.length; offset += chunkSize)
+            decoder.write(stream.subarray(offset, offset + chunkSize));
+          expect(received).toEqual(packages.map((item) => hex(item.subarray(4))));
+          for (const item of packages)
+            expect(decodeMessage(item.subarray(4)).type).toBeGreaterThanOrEqual(MessageType.Request);
+        },
+      ),
       { numRuns: Math.min(runs, 2000) },
     );
   });

@@ -9,7 +9,7 @@ import {
   PackageType,
   type WireMessage,
 } from '@shaddock/protocol';
-import { Message, Package } from 'pinus-protocol';
+import { Message, Package } from 'pinus-protocol/dist/index.js';
 import { describe, expect, it } from 'vitest';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -27,7 +27,14 @@ const bodies: Record<string, Uint8Array> = {
 
 function pinusEncode(message: WireMessage): Buffer {
   const compressed = typeof message.route === 'number';
-  const inner = Message.encode(message.id, message.type, compressed, message.route, message.body, message.compressGzip);
+  const inner = Message.encode(
+    message.id,
+    message.type,
+    compressed,
+    message.route,
+    message.body,
+    message.compressGzip,
+  );
   return Package.encode(Package.TYPE_DATA, inner);
 }
 
@@ -36,7 +43,8 @@ function cases(): WireMessage[] {
   for (const body of Object.values(bodies)) {
     for (const id of ids) {
       list.push({ type: MessageType.Response, id, route: '', compressGzip: false, body });
-      for (const route of routes) list.push({ type: MessageType.Request, id, route, compressGzip: false, body });
+      for (const route of routes)
+        list.push({ type: MessageType.Request, id, route, compressGzip: false, body });
     }
     for (const type of [MessageType.Notify, MessageType.Push]) {
       for (const route of [...routes, ...codes]) list.push({ type, id: 0, route, compressGzip: false, body });
@@ -48,7 +56,8 @@ function cases(): WireMessage[] {
 }
 
 function describeCase(message: WireMessage): string {
-  const route = typeof message.route === 'string' ? `"${message.route.slice(0, 20)}"` : `code ${message.route}`;
+  const route =
+    typeof message.route === 'string' ? `"${message.route.slice(0, 20)}"` : `code ${message.route}`;
   return `type ${message.type} id ${message.id} ${route} body ${message.body.length}B gzip ${message.compressGzip}`;
 }
 
@@ -76,14 +85,18 @@ describe('golden vectors against pinus-protocol', () => {
     for (const message of cases()) {
       const [data] = decodePackages(pinusEncode(message), { maxBodyLength: 2 * 1024 * 1024 });
       const decoded = decodeMessage(data?.body ?? new Uint8Array());
-      expect({ ...decoded, body: hex(decoded.body) }, describeCase(message)).toEqual({ ...message, body: hex(message.body) });
+      expect({ ...decoded, body: hex(decoded.body) }, describeCase(message)).toEqual({
+        ...message,
+        body: hex(message.body),
+      });
     }
   });
 
   it('is decoded by pinus as what we meant', () => {
     for (const message of cases()) {
       const decoded = Package.decode(encodeMessagePackage(message));
-      if (Array.isArray(decoded) || decoded.body === null) throw new Error('expected one package with a body');
+      if (Array.isArray(decoded) || decoded.body === null)
+        throw new Error('expected one package with a body');
       const theirs = Message.decode(decoded.body);
       expect(theirs.type).toBe(message.type);
       expect(theirs.id).toBe(message.id);
@@ -96,7 +109,13 @@ describe('golden vectors against pinus-protocol', () => {
   it('reads several pinus packages in one frame, as a batched write sends them', () => {
     const frame = Buffer.concat([
       Package.encode(Package.TYPE_HEARTBEAT),
-      pinusEncode({ type: MessageType.Push, id: 0, route: 'onChat', compressGzip: false, body: bodies.json! }),
+      pinusEncode({
+        type: MessageType.Push,
+        id: 0,
+        route: 'onChat',
+        compressGzip: false,
+        body: bodies.json!,
+      }),
       Package.encode(Package.TYPE_KICK, utf8('{"reason":"kick"}')),
     ]);
     expect(decodePackages(frame).map((item) => item.type)).toEqual([

@@ -1,5 +1,5 @@
 // The published package points its "types" at a file it does not ship; these are the parts the tests use.
-declare module 'pinus-protocol' {
+declare module 'pinus-protocol/dist/index.js' {
   interface DecodedPackage {
     type: number;
     body: Buffer | null;
