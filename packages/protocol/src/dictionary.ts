@@ -13,8 +13,6 @@ export type RouteCodes = { readonly [route: string]: number };
  * move when handlers change.
  */
 export class RouteDictionary {
-  /** A version string, the same wherever the same codes are held; clients cache by it. */
-  readonly version: string;
   readonly #codes = new Map<string, number>();
   readonly #routes = new Map<number, string>();
 
@@ -35,7 +33,14 @@ export class RouteDictionary {
       this.#codes.set(route, code);
       this.#routes.set(code, route);
     }
-    this.version = dictionaryVersion(this.#codes);
+  }
+
+  #version: string | undefined;
+
+  /** A version string, the same wherever the same codes are held; clients cache by it. */
+  get version(): string {
+    this.#version ??= dictionaryVersion(this.#codes);
+    return this.#version;
   }
 
   /** Codes for the sorted handler routes, then the extra routes (from `dictionary.json`) in order. */

@@ -1,5 +1,7 @@
 // Golden vectors: the real pinus-protocol package produces and reads every vector, and ours must
 // agree byte for byte in both directions.
+
+import { createRequire } from 'node:module';
 import {
   decodeMessage,
   decodePackages,
@@ -9,8 +11,11 @@ import {
   PackageType,
   type WireMessage,
 } from '@shaddock/protocol';
-import { Message, Package } from 'pinus-protocol/dist/index.js';
 import { describe, expect, it } from 'vitest';
+import type { PinusProtocol } from './pinus-protocol-types.js';
+
+const require = createRequire(import.meta.url);
+const { Message, Package } = require('pinus-protocol') as PinusProtocol;
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
