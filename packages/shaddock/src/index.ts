@@ -1,8 +1,71 @@
 /**
- * `shaddock`: the framework. Until the cluster runtime lands, it re-exports the wire protocol it
- * is built on, so applications can already depend on one package name.
+ * `shaddock`: a fast, Pomelo-compatible distributed game-server framework.
+ *
+ * @example
+ * ```ts
+ * import { createApp } from 'shaddock';
+ * const app = await createApp();
+ * app.route('chat', (session, servers) => servers[0]!.id);
+ * await app.start();
+ * ```
  */
-export * from '@shaddock/protocol';
+export {
+  Application,
+  AppState,
+  type Component,
+  type ComponentSource,
+  type CreateAppOptions,
+  createApp,
+  type HandlerFilter,
+  LifecycleHook,
+  type LifecycleListener,
+  MASTER_TYPE,
+  type Plugin,
+} from './application/index.js';
+export {
+  type AdminUser,
+  type ClusterConfig,
+  loadClusterConfig,
+  type MasterInfo,
+  type ProcessIdentity,
+  readProcessIdentity,
+} from './config/index.js';
+export {
+  ConfigError,
+  ErrorCode,
+  NoServerForRoute,
+  RemoteError,
+  RpcTimeout,
+  ServerUnavailable,
+  ShaddockError,
+} from './errors.js';
+export {
+  LocalMembership,
+  type Membership,
+  type MembershipEvent,
+  type ServerInfo,
+} from './membership/index.js';
+export type {
+  RemoteInstance,
+  Remotes,
+  RouteFunction,
+  RpcAfterFilter,
+  RpcBeforeFilter,
+  RpcCallTarget,
+  RpcMethodProxy,
+  RpcOutcome,
+  RpcProxy,
+  SystemRemotes,
+} from './rpc/index.js';
+export {
+  ConsistentHashRouter,
+  createRpcProxy,
+  RemoteRegistry,
+  RpcClient,
+  type RpcClientOptions,
+  RpcServer,
+  type RpcServerOptions,
+} from './rpc/index.js';
 
 /** The framework's version. */
 export const version = '0.1.0';

@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { loadClusterConfig, readProcessIdentity, serverInfoFromIdentity } from '../config/index.js';
+import { ConfigError, ErrorCode } from '../errors.js';
+import type { ServerInfo } from '../membership/index.js';
+import { Application, MASTER_TYPE } from './application.js';
+
+/** Where `createApp` reads its identity and configuration; every field has a default. */
+export interface CreateAppOptions {
+  /** The app's folder (holding `config/`); default: the entry script's folder, or its parent when that holds `config/`. */
+  readonly base?: string;
+  /** `key=value` arguments; default `process.argv.slice(2)`. */
+  readonly argv?: readonly string[];
+  /** Where `NODE_ENV` and the `SHADDOCK_…` variables are read; default `process.env`. */
+  readonly environment?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Makes this process's application: reads its identity (`env`, `id`, `serverType` from the
+ * master's `key=value` arguments or the environment; none means this process is the master)
+ * and the cluster's configuration. Bad configuration rejects with one `ConfigError`.
+ *
+ * @example
+ * ```ts
+ * const app = await createApp();
+ * app.configure('production|development', 'chat', (app) => app.route('chat', chatRoute));
+ * await app.start();
+ * ```
+ */
+export async function createApp(options: CreateAppOptions = {}): Promise<Application> {
+  const identity = readProcessIdentity(
+    options.argv ?? process.argv.slice(2),
+    options.environment ?? process.env,
+  );
+  const base = path.resolve(options.base ?? defaultBase());
+  const cluster = await loadClusterConfig({
+    base,
+    env: identity.env,
+    environment: options.environment ?? process.env,
+  });
+  let currentServer: ServerInfo | undefined;
+  if (identity.serverId === undefined) {
+    currentServer = { ...cluster.master, serverType: MASTER_TYPE, frontend: false };
+  } else {
+    currentServer =
+      cluster.servers.find((server) => server.id === identity.serverId) ?? serverInfoFromIdentity(identity);
+  }
+  if (currentServer === undefined) {
+    throw new ConfigError(
+      ErrorCode.UnknownServer,
+      path.join(base, 'config', 'servers.json'),
+      'id',
+      `server "${identity.serverId}" is not in the ${identity.env} servers and its arguments do not describe it`,
+    );
+  }
+  return new Application({ identity, cluster, currentServer });
+}
+
+function defaultBase(): string {
+  const entry = process.argv[1];
+  if (entry === undefined) return process.cwd();
+  const folder = path.dirname(path.resolve(entry));
+  // A compiled app runs from dist/ while config/ stays in the app's folder.
+  if (!existsSync(path.join(folder, 'config')) && existsSync(path.join(folder, '..', 'config')))
+    return path.dirname(folder);
+  return folder;
+}

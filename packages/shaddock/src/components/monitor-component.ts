@@ -1,0 +1,36 @@
+import type { Application } from '../application/index.js';
+import { MonitorClient } from '../master/index.js';
+
+/** The monitor component: this server's line to the master. */
+export interface MonitorComponent {
+  readonly name: 'monitor';
+  start(): Promise<void>;
+  /** Tells the master this server is up (its components started, `afterStartup` ran). */
+  ready(): void;
+  stop(): void;
+}
+
+/**
+ * Connects to the master before any other component starts, so that membership is full by the
+ * time they run; obeys the master's `stop` and `afterStartAll`. Losing the master without a stop
+ * order ends the process (no server outlives its master).
+ */
+export function monitorComponent(
+  app: Application,
+  master: { readonly host: string; readonly port: number },
+  callbacks: { onStop(deadlineMs: number): Promise<void>; onAfterStartAll(): Promise<void> },
+): MonitorComponent {
+  const monitor = new MonitorClient({
+    master,
+    server: app.getCurServer(),
+    membership: app.membership,
+    onStop: callbacks.onStop,
+    onAfterStartAll: callbacks.onAfterStartAll,
+  });
+  return {
+    name: 'monitor',
+    start: () => monitor.connect(),
+    ready: () => monitor.ready(),
+    stop: () => monitor.close(),
+  };
+}

@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { ConfigError, ErrorCode } from '../errors.js';
+import type { ServerInfo } from '../membership/index.js';
+import {
+  ADMIN_USER_VARIABLE,
+  type AdminUser,
+  adminUserFromVariable,
+  adminUsersAreEnvKeyed,
+  mergeAdminUsers,
+  readAdminUsers,
+} from './admin-users.js';
+import { configCandidates, readConfigFile } from './config-file.js';
+import { type MasterInfo, masterIsEnvKeyed, readMaster } from './master.js';
+import { readServers, serversAreEnvKeyed } from './servers.js';
+
+/** The whole cluster of one environment, as the config files describe it. */
+export interface ClusterConfig {
+  readonly env: string;
+  /** The app's folder (absolute), the one that holds `config/`. */
+  readonly base: string;
+  readonly master: MasterInfo;
+  /** Every server of the environment, `clusterCount` expanded, in file order. */
+  readonly servers: readonly ServerInfo[];
+  /** From `config/adminUser.*` and `SHADDOCK_ADMIN_USER`; empty when neither is there. */
+  readonly adminUsers: readonly AdminUser[];
+}
+
+/**
+ * Loads `config/servers.*`, `config/master.*` and `config/adminUser.*` under `base` for `env`,
+ * validated; the first problem found throws one `ConfigError` naming the file and the field.
+ *
+ * Each file may be JSON or a module (`.js`, `.mjs`, `.cjs`: its default export, or the module
+ * itself), env-keyed (`{ "development": {…} }`) or flat; `config/<env>/<name>.*` wins over
+ * `config/<name>.*`. `.ts` files are imported only where Node can import them (a loader such as
+ * tsx, or Node 22.6+ with type stripping): a compiled app reads the `config/*.js` that `tsc` emits.
+ * `environment` (default `process.env`) is where `SHADDOCK_ADMIN_USER` is read.
+ *
+ * @example
+ * const cluster = await loadClusterConfig({ base: process.cwd(), env: 'production' });
+ * const connectors = cluster.servers.filter((server) => server.serverType === 'connector');
+ */
+export async function loadClusterConfig(options: {
+  readonly base: string;
+  readonly env: string;
+  readonly environment?: NodeJS.ProcessEnv;
+}): Promise<ClusterConfig> {
+  const { env } = options;
+  const base = path.resolve(options.base);
+  if (env === '' || /[/\\]/.test(env) || env === '.' || env === '..') {
+    throw new ConfigError(
+      ErrorCode.ConfigInvalid,
+      path.join(base, 'config'),
+      'env',
+      `"${env}" is not an environment name`,
+    );
+  }
+
+  const serversFile = await readConfigFile(base, env, 'servers', serversAreEnvKeyed);
+  if (serversFile === undefined) throw missing(base, env, 'servers');
+  const servers = readServers(serversFile.file, serversFile.value, serversFile.at);
+
+  const masterFile = await readConfigFile(base, env, 'master', masterIsEnvKeyed);
+  if (masterFile === undefined) throw missing(base, env, 'master');
+  const master = readMaster(masterFile.file, masterFile.value, masterFile.at);
+
+  const adminFile = await readConfigFile(base, env, 'adminUser', adminUsersAreEnvKeyed);
+  const fileUsers =
+    adminFile === undefined ? [] : readAdminUsers(adminFile.file, adminFile.value, adminFile.at);
+  const environment = options.environment ?? process.env;
+  const adminUsers = mergeAdminUsers(fileUsers, adminUserFromVariable(environment[ADMIN_USER_VARIABLE]));
+
+  return { env, base, master, servers, adminUsers };
+}
+
+function missing(base: string, env: string, name: string): ConfigError {
+  return new ConfigError(
+    ErrorCode.ConfigMissing,
+    path.join(base, 'config', `${name}.json`),
+    undefined,
+    `no ${name} config: looked for ${configCandidates(base, env, name)}`,
+  );
+}

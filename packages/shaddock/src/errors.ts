@@ -1,0 +1,105 @@
+/**
+ * Every error code the framework raises, in one list (STYLE.md: one error list per package).
+ * Each part of the framework adds its codes under its own heading; codes are never reused.
+ */
+export const ErrorCode = {
+  // config/
+  ConfigMissing: 'SHADDOCK_ERR_CONFIG_MISSING',
+  ConfigInvalid: 'SHADDOCK_ERR_CONFIG_INVALID',
+  ConfigUnknownEnv: 'SHADDOCK_ERR_CONFIG_UNKNOWN_ENV',
+  // application/ and components/
+  UnknownServer: 'SHADDOCK_ERR_APP_UNKNOWN_SERVER',
+  ComponentFailed: 'SHADDOCK_ERR_APP_COMPONENT_FAILED',
+  AppState: 'SHADDOCK_ERR_APP_STATE',
+  // rpc/
+  RemoteError: 'SHADDOCK_ERR_RPC_REMOTE',
+  RpcTimeout: 'SHADDOCK_ERR_RPC_TIMEOUT',
+  ServerUnavailable: 'SHADDOCK_ERR_RPC_SERVER_UNAVAILABLE',
+  NoServerForRoute: 'SHADDOCK_ERR_RPC_NO_SERVER_FOR_ROUTE',
+  UnknownRemote: 'SHADDOCK_ERR_RPC_UNKNOWN_REMOTE',
+  RpcProtocol: 'SHADDOCK_ERR_RPC_PROTOCOL',
+  RemoteInvalid: 'SHADDOCK_ERR_RPC_REMOTE_INVALID',
+  // master/, admin/, cli/
+  AdminUnauthorized: 'SHADDOCK_ERR_ADMIN_UNAUTHORIZED',
+  AdminCommandFailed: 'SHADDOCK_ERR_ADMIN_COMMAND_FAILED',
+  StartupTimeout: 'SHADDOCK_ERR_MASTER_STARTUP_TIMEOUT',
+  StartupFailed: 'SHADDOCK_ERR_MASTER_STARTUP_FAILED',
+  MasterState: 'SHADDOCK_ERR_MASTER_STATE',
+  MasterUnreachable: 'SHADDOCK_ERR_MASTER_UNREACHABLE',
+  RegisterRefused: 'SHADDOCK_ERR_MASTER_REGISTER_REFUSED',
+  ControlProtocol: 'SHADDOCK_ERR_MASTER_CONTROL_PROTOCOL',
+  CliUsage: 'SHADDOCK_ERR_CLI_USAGE',
+} as const;
+
+/** One of {@link ErrorCode}'s values. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The base of every error the framework raises; `cause` is kept. */
+export class ShaddockError extends Error {
+  override name = 'ShaddockError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Bad configuration: names the file and the field at fault. */
+export class ConfigError extends ShaddockError {
+  override name = 'ConfigError';
+  readonly file: string;
+  readonly field: string | undefined;
+
+  constructor(
+    code: ErrorCode,
+    file: string,
+    field: string | undefined,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(code, `${file}${field === undefined ? '' : ` (${field})`}: ${message}`, options);
+    this.file = file;
+    this.field = field;
+  }
+}
+
+/** A remote threw: its message and code travelled back from the server that ran it. */
+export class RemoteError extends ShaddockError {
+  override name = 'RemoteError';
+  /** The code the remote's error carried, if any (a string or a Pomelo-style number). */
+  readonly remoteCode: string | number | undefined;
+  readonly serverId: string;
+
+  constructor(serverId: string, message: string, remoteCode: string | number | undefined) {
+    super(ErrorCode.RemoteError, `remote on ${serverId} failed: ${message}`);
+    this.serverId = serverId;
+    this.remoteCode = remoteCode;
+  }
+}
+
+/** An RPC passed its deadline. */
+export class RpcTimeout extends ShaddockError {
+  override name = 'RpcTimeout';
+  constructor(serverId: string, route: string, timeout: number) {
+    super(ErrorCode.RpcTimeout, `rpc ${route} to ${serverId} got no answer within ${timeout} ms`);
+  }
+}
+
+/** The target server is not in membership, or its connection dropped with the call in flight. */
+export class ServerUnavailable extends ShaddockError {
+  override name = 'ServerUnavailable';
+  readonly serverId: string;
+  constructor(serverId: string, reason: string, options?: ErrorOptions) {
+    super(ErrorCode.ServerUnavailable, `server ${serverId} is unavailable: ${reason}`, options);
+    this.serverId = serverId;
+  }
+}
+
+/** No server of the type could take the call (none running, or the route function chose none). */
+export class NoServerForRoute extends ShaddockError {
+  override name = 'NoServerForRoute';
+  constructor(serverType: string, detail: string) {
+    super(ErrorCode.NoServerForRoute, `no ${serverType} server for this call: ${detail}`);
+  }
+}

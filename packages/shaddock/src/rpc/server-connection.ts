@@ -1,0 +1,140 @@
+import { ErrorCode, ServerUnavailable, ShaddockError } from '../errors.js';
+import type { ServerInfo } from '../membership/index.js';
+import { connectFramed, type FramedSocket } from '../transport/index.js';
+import type { CallSettler, PendingCall } from './pending-call.js';
+import { ReplyStatus, refusalError, remoteError } from './protocol.js';
+
+const MAX_ID = 0x7fffffff;
+
+/** How a client reaches one server: connect timeout and frame bound. */
+export interface ConnectionSettings {
+  readonly connectTimeout: number;
+  readonly maxFrameLength: number | undefined;
+}
+
+/**
+ * The client's side of its one connection to a server: opened on the first call, shared by
+ * every call, reopened on the next call after a drop. Calls made while it connects wait in
+ * order and go out together once it is open.
+ */
+export class ServerConnection {
+  readonly serverId: string;
+  /** Calls sent or waiting to be sent, by request id. */
+  readonly pending = new Map<number, PendingCall>();
+  readonly #settler: CallSettler;
+  readonly #settings: ConnectionSettings;
+  #socket: FramedSocket | undefined;
+  #connecting = false;
+  #waiting: PendingCall[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  constructor(serverId: string, settler: CallSettler, settings: ConnectionSettings) {
+    this.serverId = serverId;
+    this.#settler = settler;
+    this.#settings = settings;
+  }
+
+  /** Sends a call (connecting first if needed); `server` is the target's current membership entry. */
+  send(call: PendingCall, server: ServerInfo): void {
+    const id = this.#nextId;
+    this.#nextId = id === MAX_ID ? 1 : id + 1;
+    call.id = id;
+    call.connection = this;
+    this.pending.set(id, call);
+    if (this.#socket) this.#write(this.#socket, call);
+    else {
+      this.#waiting.push(call);
+      if (!this.#connecting) void this.#connect(server);
+    }
+  }
+
+  /** Fails every call on this connection at once with `error`; the connection stays usable. */
+  failAll(error: Error): void {
+    this.#waiting = [];
+    // settling deletes from `pending`, which a Map's iteration allows
+    for (const call of this.pending.values()) this.#settler.settle(call, error);
+    this.pending.clear();
+  }
+
+  /** Fails every call with `error` and drops the socket for good. */
+  close(error: Error): void {
+    this.#closed = true;
+    this.failAll(error);
+    this.#socket?.destroy();
+    this.#socket = undefined;
+  }
+
+  #write(socket: FramedSocket, call: PendingCall): void {
+    const { target } = call;
+    try {
+      socket.send([call.id, target.namespace, target.serverType, target.remote, target.method, call.args]);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#settler.settle(
+        call,
+        new ShaddockError(ErrorCode.RpcProtocol, `arguments could not be encoded: ${reason}`, {
+          cause: error,
+        }),
+      );
+    }
+  }
+
+  async #connect(server: ServerInfo): Promise<void> {
+    this.#connecting = true;
+    let socket: FramedSocket;
+    try {
+      socket = await connectFramed({
+        host: server.host,
+        port: server.port ?? 0,
+        timeout: this.#settings.connectTimeout,
+        ...(this.#settings.maxFrameLength === undefined
+          ? {}
+          : { maxFrameLength: this.#settings.maxFrameLength }),
+        onMessage: (message) => this.#onReply(message),
+        onClose: (error) => this.#onClose(socket, error),
+      });
+    } catch (error) {
+      this.#connecting = false;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.failAll(new ServerUnavailable(this.serverId, `cannot connect: ${reason}`, { cause: error }));
+      return;
+    }
+    this.#connecting = false;
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
+    this.#socket = socket;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const call of waiting) if (!call.settled) this.#write(socket, call);
+  }
+
+  #onClose(socket: FramedSocket, error: Error | undefined): void {
+    if (this.#socket !== socket) return;
+    this.#socket = undefined;
+    const reason = error ? `connection lost: ${error.message}` : 'connection closed';
+    this.failAll(new ServerUnavailable(this.serverId, reason, error ? { cause: error } : undefined));
+  }
+
+  #onReply(message: unknown): void {
+    if (!Array.isArray(message) || typeof message[0] !== 'number') {
+      throw new ShaddockError(ErrorCode.RpcProtocol, `malformed reply from ${this.serverId}`);
+    }
+    const call = this.pending.get(message[0]);
+    // a reply for a call that already timed out
+    if (!call) return;
+    const status: unknown = message[1];
+    if (status === ReplyStatus.Ok) this.#settler.settle(call, undefined, message[2]);
+    else if (status === ReplyStatus.RemoteFailed)
+      this.#settler.settle(call, remoteError(this.serverId, message[2], message[3]));
+    else if (status === ReplyStatus.Refused)
+      this.#settler.settle(call, refusalError(this.serverId, message[2], message[3]));
+    else
+      throw new ShaddockError(
+        ErrorCode.RpcProtocol,
+        `reply from ${this.serverId} has unknown status ${String(status)}`,
+      );
+  }
+}

@@ -1,0 +1,119 @@
+import { Packr, RESERVE_START_SPACE } from 'msgpackr';
+import { ErrorCode, ShaddockError } from '../errors.js';
+
+/** Bytes of the big-endian length prefix before every frame's payload. */
+export const FRAME_HEADER_LENGTH = 4;
+
+/** The default upper bound of one frame's payload: 64 MiB. */
+export const DEFAULT_MAX_FRAME_LENGTH = 64 * 1024 * 1024;
+
+/**
+ * One shared codec. Records (msgpackr's structure extension) are off: every frame is plain
+ * msgpack any decoder reads, and RPC messages are small and varied, where records would only
+ * add structure headers to every frame. `structuredClone` is off too: no cycles on this path.
+ */
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+// msgpackr leaves these bytes free at the start of its output, so the length goes in place and
+// the frame needs no copy; later packs continue after it in the same slab, never over it.
+const RESERVE_HEADER = RESERVE_START_SPACE | FRAME_HEADER_LENGTH;
+
+/**
+ * Encodes a message as one frame: 4-byte big-endian payload length, then the msgpack payload.
+ * Throws when the message cannot be encoded.
+ */
+export function encodeFrame(message: unknown): Buffer {
+  const frame = packr.pack(message, RESERVE_HEADER);
+  frame.writeUInt32BE(frame.length - FRAME_HEADER_LENGTH, 0);
+  return frame;
+}
+
+/** Decodes one payload (without its length prefix). Throws an `RpcProtocol` error on bad bytes. */
+export function decodePayload(payload: Uint8Array): unknown {
+  if (payload.length === 0)
+    throw new ShaddockError(ErrorCode.RpcProtocol, 'undecodable frame: empty payload');
+  try {
+    return packr.unpack(payload);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ShaddockError(
+      ErrorCode.RpcProtocol,
+      `undecodable frame of ${payload.length} bytes: ${reason}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/**
+ * Cuts a byte stream into frames. Chunks are kept as they arrive and joined only once a whole
+ * frame is there, so an announced length never allocates anything before its bytes exist.
+ */
+export class FrameReader {
+  readonly #maxFrameLength: number;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+
+  constructor(maxFrameLength = DEFAULT_MAX_FRAME_LENGTH) {
+    this.#maxFrameLength = maxFrameLength;
+  }
+
+  /** Bytes received and not yet part of a whole frame. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /**
+   * Takes the next chunk and calls `onFrame` with each message it completes, in order. Throws an
+   * `RpcProtocol` error on an oversize or undecodable frame; the stream is then unusable.
+   * `onFrame` returning `false` stops the reading (the socket went away meanwhile).
+   */
+  push(chunk: Buffer, onFrame: (message: unknown) => boolean | undefined): void {
+    let source = chunk;
+    if (this.#buffered > 0) {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+      const needed = this.#neededLength();
+      if (needed === undefined || this.#buffered < needed) return;
+      source = Buffer.concat(this.#chunks, this.#buffered);
+      this.#chunks = [];
+      this.#buffered = 0;
+    }
+    let offset = 0;
+    const end = source.length;
+    while (end - offset >= FRAME_HEADER_LENGTH) {
+      const length = this.#checkLength(source.readUInt32BE(offset));
+      const frameEnd = offset + FRAME_HEADER_LENGTH + length;
+      if (frameEnd > end) break;
+      const message = decodePayload(source.subarray(offset + FRAME_HEADER_LENGTH, frameEnd));
+      offset = frameEnd;
+      if (onFrame(message) === false) return;
+    }
+    if (offset < end) {
+      this.#chunks.push(offset === 0 ? source : source.subarray(offset));
+      this.#buffered = end - offset;
+    }
+  }
+
+  /** The byte count of the first frame once its header is known (checked against the bound). */
+  #neededLength(): number | undefined {
+    if (this.#buffered < FRAME_HEADER_LENGTH) return undefined;
+    const first = this.#chunks[0]!;
+    const header =
+      first.length >= FRAME_HEADER_LENGTH
+        ? first
+        : Buffer.concat(this.#chunks, FRAME_HEADER_LENGTH).subarray(0, FRAME_HEADER_LENGTH);
+    return FRAME_HEADER_LENGTH + this.#checkLength(header.readUInt32BE(0));
+  }
+
+  #checkLength(length: number): number {
+    if (length > this.#maxFrameLength) {
+      throw new ShaddockError(
+        ErrorCode.RpcProtocol,
+        `frame of ${length} bytes exceeds maxFrameLength ${this.#maxFrameLength}`,
+      );
+    }
+    return length;
+  }
+}

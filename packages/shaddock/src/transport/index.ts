@@ -1,0 +1,8 @@
+/**
+ * Length-prefixed msgpack frames over TCP (4-byte big-endian length, then the payload), with
+ * writes coalesced per event-loop turn. Used by RPC and by the master's control connections.
+ */
+export { type ConnectFramedOptions, connectFramed } from './connect.js';
+export { DEFAULT_MAX_FRAME_LENGTH, decodePayload, encodeFrame, FrameReader } from './frame-codec.js';
+export type { FramedHandlers, FramedSocket } from './framed-socket.js';
+export { type FramedListener, type ListenFramedOptions, listenFramed } from './listen.js';

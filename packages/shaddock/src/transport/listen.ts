@@ -1,0 +1,82 @@
+import { createServer, type Socket } from 'node:net';
+import { type FramedHandlers, type FramedSocket, NodeFramedSocket } from './framed-socket.js';
+
+/** Where to listen, and what to do with each connection. */
+export interface ListenFramedOptions {
+  host: string;
+  /** The port; 0 picks a free one (read it from {@link FramedListener.port}). */
+  port: number;
+  /** The largest payload accepted from a peer, in bytes (default 64 MiB). */
+  maxFrameLength?: number;
+  /** Called once per accepted connection; returns who receives its messages. */
+  onConnection(socket: FramedSocket): FramedHandlers;
+}
+
+/** A listening framed server. */
+export interface FramedListener {
+  /** The bound port. */
+  readonly port: number;
+  /** Stops accepting, ends every open socket (destroying those still open after a grace), resolves when all are gone. */
+  close(): Promise<void>;
+  /** The sockets now open. */
+  readonly sockets: ReadonlySet<FramedSocket>;
+}
+
+// How long close() lets peers finish their half of the goodbye before cutting them.
+const CLOSE_GRACE_MS = 1_000;
+
+/**
+ * Listens for framed connections. Rejects with the listen error (such as `EADDRINUSE`).
+ *
+ * @example
+ * const listener = await listenFramed({ host: '127.0.0.1', port: 0, onConnection: (socket) => ({
+ *   onMessage: (message) => socket.send(message),
+ * }) });
+ */
+export function listenFramed(options: ListenFramedOptions): Promise<FramedListener> {
+  const { host, port, maxFrameLength, onConnection } = options;
+  const sockets = new Set<FramedSocket>();
+  const server = createServer({ noDelay: true }, (raw: Socket) => {
+    const socket = new NodeFramedSocket(raw, maxFrameLength);
+    sockets.add(socket);
+    let handlers: FramedHandlers;
+    try {
+      handlers = onConnection(socket);
+    } catch (error) {
+      socket.destroy(error instanceof Error ? error : new Error(String(error)));
+      handlers = { onMessage: () => {} };
+    }
+    socket.attach({
+      onMessage: handlers.onMessage,
+      onClose: (error) => {
+        sockets.delete(socket);
+        handlers.onClose?.(error);
+      },
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      const address = server.address();
+      const bound = typeof address === 'object' && address !== null ? address.port : port;
+      resolve({ port: bound, sockets, close: () => closeServer(server, sockets) });
+    });
+  });
+}
+
+async function closeServer(
+  server: ReturnType<typeof createServer>,
+  sockets: Set<FramedSocket>,
+): Promise<void> {
+  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  const open = [...sockets];
+  for (const socket of open) socket.close();
+  const grace = setTimeout(() => {
+    for (const socket of open) socket.destroy();
+  }, CLOSE_GRACE_MS);
+  grace.unref();
+  await Promise.all(open.map((socket) => socket.closed));
+  clearTimeout(grace);
+  await stopped;
+}
