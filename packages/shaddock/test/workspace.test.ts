@@ -14,7 +14,10 @@ const packages = ['packages/protocol', 'packages/client', 'packages/shaddock'];
 function lint(path: string, source: string): string {
   const scratch = mkdtempSync(join(tmpdir(), 'shaddock-lint-'));
   try {
-    const configuration = JSON.parse(readFileSync(join(root, 'biome.json'), 'utf8')) as Record<string, unknown>;
+    const configuration = JSON.parse(readFileSync(join(root, 'biome.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     delete configuration['$schema'];
     delete configuration['vcs'];
     writeFileSync(join(scratch, 'biome.json'), JSON.stringify(configuration));
@@ -48,7 +51,8 @@ describe('workspace', () => {
       for (const [subpath, conditions] of Object.entries(manifest.exports)) {
         expect(subpath, folder).not.toContain('*');
         expect(Object.keys(conditions)[0], `${folder} ${subpath}`).toBe('types');
-        for (const target of Object.values(conditions)) expect(existsSync(join(root, folder, target)), target).toBe(true);
+        for (const target of Object.values(conditions))
+          expect(existsSync(join(root, folder, target)), target).toBe(true);
       }
     }
   });

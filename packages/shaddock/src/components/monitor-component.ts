@@ -7,7 +7,7 @@ export interface MonitorComponent {
   start(): Promise<void>;
   /** Tells the master this server is up (its components started, `afterStartup` ran). */
   ready(): void;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 /**

@@ -1,0 +1,341 @@
+/**
+ * The RPC benchmark: for each target (Shaddock, pinus-rpc) a server process and a client process,
+ * started once per run and placed alike; for each in-flight level, a warm-up of each target, then
+ * rounds in which the targets take turns (the first alternating). Each measurement reads the CPU
+ * time of both children from /proc around the client's timed window.
+ */
+import { availableParallelism } from 'node:os';
+import type { TimingOptions } from '../measure.js';
+import { median } from '../measure.js';
+import { type CpuSample, type CpuUsage, cpuUsed, readProcessCpu } from '../process-cpu.js';
+import type { LatencySummary } from './latency-histogram.js';
+import type { LoadResult } from './messages.js';
+import { BenchChild, canPin, childScript, freePort } from './processes.js';
+
+/** Every target; `raw` (plain Node TCP, no RPC layer) is a reference, run only when asked for. */
+export const ALL_TARGETS = ['shaddock', 'pinus', 'raw'] as const;
+export type TargetName = (typeof ALL_TARGETS)[number];
+/** The targets of a default run. */
+export const TARGETS: readonly TargetName[] = ['shaddock', 'pinus'];
+
+/** Human names, for tables and progress lines. */
+export const TARGET_LABELS: Readonly<Record<TargetName, string>> = {
+  shaddock: 'Shaddock',
+  pinus: 'pinus-rpc',
+  raw: 'raw TCP',
+};
+
+/** How each target's calls travel. */
+export const TRANSPORTS: Readonly<Record<TargetName, string>> = {
+  shaddock: 'Shaddock RpcServer/RpcClient: length-prefixed msgpack over TCP, writes coalesced per turn',
+  pinus:
+    'pinus-rpc 1.7.4 defaults: MQTT mailbox/acceptor (mqtt-connection, JSON payloads), bufferMsg off (no flush timer)',
+  raw: 'reference, no RPC layer: plain `net` sockets, a length prefix and the argument bytes echoed back, writes coalesced per turn',
+};
+
+/** The default in-flight levels. */
+export const DEFAULT_LEVELS: readonly number[] = [1, 16, 256];
+
+export interface RpcBenchOptions {
+  /** Calls kept in flight, one set of measurements per level. */
+  readonly levels: readonly number[];
+  readonly timing: TimingOptions;
+  /** Which targets (default both). */
+  readonly targets?: readonly TargetName[];
+  /** Pin each server to CPU 0 and each client to CPU 1 with taskset, when possible (default true). */
+  readonly pin?: boolean;
+  /** Runs the children with `--cpu-prof`, writing `<target>-<role>.cpuprofile` here. */
+  readonly profileDir?: string;
+  /** Hears one line per measurement and the children's output. */
+  readonly log?: (line: string) => void;
+}
+
+/** The CPU both children used in one measurement. */
+export interface CpuFigures {
+  readonly server: CpuUsage;
+  readonly client: CpuUsage;
+  /** (server + client CPU time) / calls completed, in µs. */
+  readonly microsPerCall: number;
+  readonly serverMicrosPerCall: number;
+  readonly clientMicrosPerCall: number;
+}
+
+/** One measurement of one target at one level. */
+export interface Measurement {
+  readonly target: TargetName;
+  readonly inFlight: number;
+  /** 1‥rounds. */
+  readonly round: number;
+  readonly callsPerSecond: number;
+  /** Correct replies. */
+  readonly calls: number;
+  readonly errors: number;
+  readonly mismatches: number;
+  /** Calls the server's echo ran during the measurement. */
+  readonly served: number;
+  readonly elapsedMs: number;
+  readonly latency: LatencySummary;
+  readonly cpu: CpuFigures;
+  /** What went wrong (errors, wrong replies, calls unaccounted for); empty when all is well. */
+  readonly problems: readonly string[];
+}
+
+/** The median over the rounds of one target at one level. */
+export interface RpcRow {
+  readonly inFlight: number;
+  readonly target: TargetName;
+  readonly callsPerSecond: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly cpuMicrosPerCall: number;
+  readonly serverMicrosPerCall: number;
+  readonly clientMicrosPerCall: number;
+  readonly serverCpuPercent: number;
+  readonly clientCpuPercent: number;
+  /** Summed over the rounds. */
+  readonly errors: number;
+}
+
+/** Shaddock against pinus-rpc at one level: medians of the rounds' paired ratios. */
+export interface RpcComparison {
+  readonly inFlight: number;
+  /** Shaddock calls/s ÷ pinus-rpc calls/s: above 1, Shaddock is faster. */
+  readonly throughputRatio: number;
+  /** Shaddock CPU µs/call ÷ pinus-rpc CPU µs/call: below 1, Shaddock is cheaper. */
+  readonly cpuRatio: number;
+  /** Shaddock p99 ÷ pinus-rpc p99. */
+  readonly p99Ratio: number;
+}
+
+export interface RpcBenchResult {
+  readonly levels: readonly number[];
+  readonly targets: readonly TargetName[];
+  /** Where the children ran. */
+  readonly placement: string;
+  readonly measurements: readonly Measurement[];
+  /** The untimed warm-up runs (round 0), checked like the others. */
+  readonly warmups: readonly Measurement[];
+  readonly rows: readonly RpcRow[];
+  readonly comparisons: readonly RpcComparison[];
+  /** Every problem of every measurement, prefixed with where it happened; a run with any failed. */
+  readonly problems: readonly string[];
+}
+
+const SERVER_CPU = 0;
+const CLIENT_CPU = 1;
+const START_TIMEOUT_MS = 20_000;
+/** A measurement that has not ended this long after its duration has hung. */
+const RUN_GRACE_MS = 30_000;
+const STOP_GRACE_MS = 5_000;
+
+interface Pair {
+  readonly target: TargetName;
+  readonly server: BenchChild;
+  readonly client: BenchChild;
+}
+
+/** Runs the benchmark; the children are stopped (killed if need be) before it returns or throws. */
+export async function runRpcBenchmark(options: RpcBenchOptions): Promise<RpcBenchResult> {
+  const { levels, timing } = options;
+  const targets = options.targets ?? TARGETS;
+  const log = options.log ?? (() => {});
+  const pinned =
+    (options.pin ?? true) && availableParallelism() >= 2 && canPin(SERVER_CPU) && canPin(CLIENT_CPU);
+  const placement = pinned
+    ? `each server pinned to CPU ${SERVER_CPU} and each client to CPU ${CLIENT_CPU} (taskset); the orchestrator unpinned, idle while measuring`
+    : 'unpinned (taskset unavailable, fewer than 2 CPUs, or --no-pin)';
+  const children: BenchChild[] = [];
+  const measurements: Measurement[] = [];
+  const warmups: Measurement[] = [];
+  try {
+    const pairs = new Map<TargetName, Pair>();
+    for (const target of targets) {
+      const port = await freePort();
+      const spawnRole = (role: 'server' | 'client', cpu: number): BenchChild => {
+        const child = new BenchChild({
+          label: `${target} ${role}`,
+          script: childScript(`${target}-${role}`),
+          args: [String(port)],
+          nodeArgs:
+            options.profileDir === undefined
+              ? []
+              : [
+                  '--cpu-prof',
+                  `--cpu-prof-dir=${options.profileDir}`,
+                  `--cpu-prof-name=${target}-${role}.cpuprofile`,
+                ],
+          cpu: pinned ? cpu : undefined,
+          output: log,
+          // pinus-rpc's MQTT acceptor prints this for every connection
+          quiet: (line) => target === 'pinus' && line === 'connected',
+        });
+        children.push(child);
+        return child;
+      };
+      const server = spawnRole('server', SERVER_CPU);
+      await server.ready(START_TIMEOUT_MS);
+      const client = spawnRole('client', CLIENT_CPU);
+      await client.ready(START_TIMEOUT_MS);
+      pairs.set(target, { target, server, client });
+    }
+    const total = levels.length * targets.length * timing.rounds;
+    for (const inFlight of levels) {
+      for (const target of targets) {
+        const warm = await measure(pairs.get(target)!, inFlight, timing.warmupMs, 0);
+        warmups.push(warm);
+        log(`warm-up  in flight ${pad(inFlight, 3)}  ${describe(warm)}`);
+      }
+      for (let round = 1; round <= timing.rounds; round++) {
+        // the first to go alternates, so neither always follows the other
+        const order = round % 2 === 1 ? targets : [...targets].reverse();
+        for (const target of order) {
+          const measurement = await measure(pairs.get(target)!, inFlight, timing.durationMs, round);
+          measurements.push(measurement);
+          log(
+            `[${pad(measurements.length, String(total).length)}/${total}] in flight ${pad(inFlight, 3)}  round ${round}/${timing.rounds}  ${describe(measurement)}`,
+          );
+        }
+      }
+    }
+  } finally {
+    await Promise.all(children.map((child) => child.stop(STOP_GRACE_MS)));
+  }
+  const rows = levels.flatMap((inFlight) =>
+    targets.map((target) => summarize(measurements, inFlight, target)),
+  );
+  const comparisons =
+    targets.includes('shaddock') && targets.includes('pinus')
+      ? levels.map((inFlight) => compareAt(measurements, inFlight))
+      : [];
+  const problems = [...warmups, ...measurements].flatMap((m) =>
+    m.problems.map(
+      (problem) =>
+        `${TARGET_LABELS[m.target]}, ${m.inFlight} in flight, ${m.round === 0 ? 'warm-up' : `round ${m.round}`}: ${problem}`,
+    ),
+  );
+  return { levels, targets, placement, measurements, warmups, rows, comparisons, problems };
+}
+
+async function measure(
+  pair: Pair,
+  inFlight: number,
+  durationMs: number,
+  round: number,
+): Promise<Measurement> {
+  const { server, client } = pair;
+  const servedBefore = (await server.request({ kind: 'stats' }, 'stats', START_TIMEOUT_MS)).served;
+  const before = sample(pair);
+  const { result } = await client.request(
+    { kind: 'run', inFlight, durationMs },
+    'result',
+    durationMs + RUN_GRACE_MS,
+  );
+  const after = sample(pair);
+  const served = (await server.request({ kind: 'stats' }, 'stats', START_TIMEOUT_MS)).served - servedBefore;
+  const serverCpu = cpuUsed(before.server, after.server);
+  const clientCpu = cpuUsed(before.client, after.client);
+  const completed = result.calls + result.errors + result.mismatches;
+  const perCall = (micros: number): number => (completed > 0 ? micros / completed : Number.NaN);
+  return {
+    target: pair.target,
+    inFlight,
+    round,
+    callsPerSecond: result.elapsedNs > 0 ? (result.calls * 1e9) / result.elapsedNs : 0,
+    calls: result.calls,
+    errors: result.errors,
+    mismatches: result.mismatches,
+    served,
+    elapsedMs: result.elapsedNs / 1e6,
+    latency: result.latency,
+    cpu: {
+      server: serverCpu,
+      client: clientCpu,
+      microsPerCall: perCall(serverCpu.totalMicros + clientCpu.totalMicros),
+      serverMicrosPerCall: perCall(serverCpu.totalMicros),
+      clientMicrosPerCall: perCall(clientCpu.totalMicros),
+    },
+    problems: problemsOf(result, served),
+  };
+}
+
+function sample(pair: Pair): { server: CpuSample; client: CpuSample } {
+  return { server: readProcessCpu(pair.server.pid), client: readProcessCpu(pair.client.pid) };
+}
+
+function problemsOf(result: LoadResult, served: number): string[] {
+  const problems: string[] = [];
+  if (result.calls === 0) problems.push('no call completed');
+  if (result.errors > 0) problems.push(`${result.errors} calls failed`);
+  if (result.mismatches > 0) problems.push(`${result.mismatches} replies differed from their argument`);
+  if (result.firstError !== null) problems.push(`first: ${result.firstError}`);
+  // every call the client saw answered ran the echo once, and the server ran nothing else
+  if (result.errors === 0 && served !== result.calls + result.mismatches) {
+    problems.push(`the server ran echo ${served} times for ${result.calls + result.mismatches} replies`);
+  }
+  return problems;
+}
+
+function summarize(measurements: readonly Measurement[], inFlight: number, target: TargetName): RpcRow {
+  const mine = measurements.filter((m) => m.inFlight === inFlight && m.target === target);
+  const mid = (pick: (m: Measurement) => number): number => median(mine.map(pick));
+  return {
+    inFlight,
+    target,
+    callsPerSecond: mid((m) => m.callsPerSecond),
+    p50Us: mid((m) => m.latency.p50Ns / 1e3),
+    p99Us: mid((m) => m.latency.p99Ns / 1e3),
+    cpuMicrosPerCall: mid((m) => m.cpu.microsPerCall),
+    serverMicrosPerCall: mid((m) => m.cpu.serverMicrosPerCall),
+    clientMicrosPerCall: mid((m) => m.cpu.clientMicrosPerCall),
+    serverCpuPercent: mid((m) => m.cpu.server.percent),
+    clientCpuPercent: mid((m) => m.cpu.client.percent),
+    errors: mine.reduce((sum, m) => sum + m.errors + m.mismatches, 0),
+  };
+}
+
+function compareAt(measurements: readonly Measurement[], inFlight: number): RpcComparison {
+  const byRound = (target: TargetName): Map<number, Measurement> =>
+    new Map(
+      measurements.filter((m) => m.inFlight === inFlight && m.target === target).map((m) => [m.round, m]),
+    );
+  const ours = byRound('shaddock');
+  const theirs = byRound('pinus');
+  const ratios = (pick: (m: Measurement) => number): number =>
+    median(
+      [...ours].flatMap(([round, mine]) => {
+        const other = theirs.get(round);
+        return other ? [pick(mine) / pick(other)] : [];
+      }),
+    );
+  return {
+    inFlight,
+    throughputRatio: ratios((m) => m.callsPerSecond),
+    cpuRatio: ratios((m) => m.cpu.microsPerCall),
+    p99Ratio: ratios((m) => m.latency.p99Ns),
+  };
+}
+
+function pad(value: number, width: number): string {
+  return String(value).padStart(width);
+}
+
+/** One measurement as a progress line. */
+function describe(m: Measurement): string {
+  const status = m.problems.length === 0 ? 'ok' : `FAILED: ${m.problems.join('; ')}`;
+  return [
+    `${TARGET_LABELS[m.target].padEnd(9)}`,
+    `${Math.round(m.callsPerSecond).toLocaleString('en-US').padStart(9)} calls/s`,
+    `p50 ${formatMicros(m.latency.p50Ns / 1e3)} µs`,
+    `p99 ${formatMicros(m.latency.p99Ns / 1e3)} µs`,
+    `CPU ${m.cpu.microsPerCall.toFixed(1)} µs/call (server ${m.cpu.server.percent.toFixed(0)}%, client ${m.cpu.client.percent.toFixed(0)}%)`,
+    `${m.calls.toLocaleString('en-US')} calls in ${m.elapsedMs.toFixed(0)} ms`,
+    status,
+  ].join('  ');
+}
+
+/** Microseconds with a sensible precision: `12.3`, `456`, `1,234`. */
+export function formatMicros(value: number): string {
+  if (!Number.isFinite(value)) return '—';
+  if (value < 100) return value.toFixed(1);
+  return Math.round(value).toLocaleString('en-US');
+}

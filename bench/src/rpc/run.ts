@@ -1,0 +1,150 @@
+/**
+ * `npm run bench:rpc`: calls to a remote `echo(arg)` between two processes, Shaddock's RPC and
+ * pinus-rpc side by side in one run, at 1, 16 and 256 calls in flight.
+ *
+ * Options: `--quick` (0.5 s per measurement), `--duration <ms>` (default 3000), `--warmup <ms>`,
+ * `--rounds <n>` (default 3), `--levels 1,16,256`, `--targets shaddock,pinus` (add `raw` for plain Node
+ * TCP as a reference floor), `--no-pin`,
+ * `--profile` (children under `node --cpu-prof`; profiles summarized, results not written),
+ * `--profile-dir <dir>`. Progress goes to stderr; the report to stdout and to
+ * `bench/results/rpc.{json,md}`. Exits 1 when any call failed or any reply was wrong.
+ */
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { describeSetup, type TimingOptions } from '../measure.js';
+import { clockTicksPerSecond } from '../process-cpu.js';
+import { writeResults } from '../report.js';
+import {
+  ALL_TARGETS,
+  DEFAULT_LEVELS,
+  runRpcBenchmark,
+  TARGETS,
+  type TargetName,
+  TRANSPORTS,
+} from './bench.js';
+import { ARGUMENT_BYTES } from './messages.js';
+import { formatProfileSummary, summarizeProfile } from './profile-summary.js';
+import { checkTargets, rpcReport, TARGETS_SPEC } from './rpc-report.js';
+
+const RESULTS_DIRECTORY = new URL('../../results/', import.meta.url);
+
+/** ~3 s per measurement: 3 levels × 2 targets × (3 rounds + warm-up) ≈ 70 s in all. */
+const FULL: TimingOptions = { durationMs: 3000, warmupMs: 1500, rounds: 3 };
+const QUICK: TimingOptions = { durationMs: 500, warmupMs: 300, rounds: 3 };
+
+interface Options {
+  readonly timing: TimingOptions;
+  readonly levels: readonly number[];
+  readonly targets: readonly TargetName[];
+  readonly pin: boolean;
+  readonly profile: boolean;
+  readonly profileDir: string | undefined;
+}
+
+function positive(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new RangeError(`${name} must be a positive number, got "${text}"`);
+  return value;
+}
+
+function readOptions(args: readonly string[]): Options {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      quick: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      rounds: { type: 'string' },
+      levels: { type: 'string' },
+      targets: { type: 'string' },
+      'no-pin': { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      'profile-dir': { type: 'string' },
+    },
+  });
+  const base = values.quick ? QUICK : FULL;
+  const levels =
+    values.levels === undefined
+      ? DEFAULT_LEVELS
+      : values.levels.split(',').map((text) => Math.round(positive('--levels', text.trim(), 1)));
+  const targets =
+    values.targets === undefined
+      ? TARGETS
+      : values.targets.split(',').map((text) => {
+          const name = text.trim();
+          const known = ALL_TARGETS.find((target) => target === name);
+          if (!known)
+            throw new RangeError(`--targets: unknown target "${name}" (known: ${ALL_TARGETS.join(', ')})`);
+          return known;
+        });
+  return {
+    timing: {
+      durationMs: positive('--duration', values.duration, base.durationMs),
+      warmupMs: positive('--warmup', values.warmup, base.warmupMs),
+      rounds: Math.round(positive('--rounds', values.rounds, base.rounds)),
+    },
+    levels,
+    targets,
+    pin: !values['no-pin'],
+    profile: values.profile || values['profile-dir'] !== undefined,
+    profileDir: values['profile-dir'],
+  };
+}
+
+async function main(): Promise<void> {
+  const options = readOptions(process.argv.slice(2));
+  const setup = describeSetup(options.timing);
+  const profileDir = options.profile
+    ? (options.profileDir ?? (await mkdtemp(join(tmpdir(), 'shaddock-rpc-profile-'))))
+    : undefined;
+  const result = await runRpcBenchmark({
+    levels: options.levels,
+    targets: options.targets,
+    timing: options.timing,
+    pin: options.pin,
+    ...(profileDir === undefined ? {} : { profileDir }),
+    log: (line) => console.error(line),
+  });
+  const checks = checkTargets(result);
+  const markdown = rpcReport(setup, result, checks);
+  console.log(`\n${markdown}`);
+  const failed = result.problems.length > 0;
+  if (profileDir !== undefined) {
+    console.error(`profiled run: its figures carry the profiler's cost and are not written to bench/results`);
+    const files = (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile')).sort();
+    for (const name of files)
+      console.log(`\n${formatProfileSummary(summarizeProfile(join(profileDir, name)))}`);
+  } else {
+    const json = {
+      benchmark: 'rpc',
+      failed,
+      setup,
+      placement: result.placement,
+      clockTicksPerSecond: clockTicksPerSecond(),
+      argumentBytes: ARGUMENT_BYTES,
+      transports: Object.fromEntries(result.targets.map((target) => [target, TRANSPORTS[target]])),
+      targetsSpec: TARGETS_SPEC,
+      checks,
+      problems: result.problems,
+      rows: result.rows,
+      comparisons: result.comparisons,
+      measurements: result.measurements,
+      warmups: result.warmups,
+    };
+    const written = await writeResults(RESULTS_DIRECTORY, 'rpc', json, markdown);
+    console.error(`wrote ${written.join(' and ')}`);
+  }
+  if (failed) {
+    console.error(`FAILED: ${result.problems.length} problems; see the report`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,116 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { readProcessIdentity, serverInfoFromIdentity } from '../config/index.js';
+import { ErrorCode, ShaddockError } from '../errors.js';
+import type { ServerInfo } from '../membership/index.js';
+import { type ConnectionOptions, withAdmin } from './connection.js';
+import type { CliIo } from './io.js';
+import { startMaster } from './start.js';
+import { formatServerTable } from './table.js';
+
+function port(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number > 65_535)
+    throw new InvalidArgumentError('expected a port number (0–65535)');
+  return number;
+}
+
+function milliseconds(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a number of milliseconds');
+  return Number(value);
+}
+
+/** `key=value` fields to a server (Pomelo's `add` syntax), checked as `servers.json` entries are. */
+export function serverFromFields(fields: readonly string[]): ServerInfo {
+  const server = serverInfoFromIdentity(readProcessIdentity(fields, {}));
+  if (!server)
+    throw new ShaddockError(ErrorCode.CliUsage, 'add needs at least id=…, serverType=… and host=…');
+  return server;
+}
+
+function withConnection(command: Command, defaultEnv: string): Command {
+  return command
+    .option('-d, --dir <dir>', 'the app folder, which holds config/', process.cwd())
+    .option('-e, --env <env>', 'the environment', defaultEnv)
+    .option('--host <host>', "the master's host (default: from config/master.json)")
+    .option('--port <port>', "the master's port (default: from config/master.json)", port)
+    .option(
+      '-u, --username <username>',
+      'admin user (default: SHADDOCK_ADMIN_USER, else config/adminUser.json)',
+    )
+    .option('-p, --password <password>', "that admin user's password");
+}
+
+/**
+ * The `shaddock` command. Each action stores its exit code in `result.code`; failures throw and
+ * `runCli` reports them.
+ */
+export function buildProgram(io: CliIo, result: { code: number }): Command {
+  const defaultEnv = process.env['NODE_ENV'] || 'development';
+  const program = new Command('shaddock')
+    .description('Run and manage a Shaddock cluster.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError();
+
+  withConnection(program.command('start'), defaultEnv)
+    .description(
+      'start the master and every server (foreground unless --daemon); with --id, one stopped server',
+    )
+    .option('-D, --daemon', 'run the master in the background')
+    .option('--entry <file>', 'the app entry (default: app.js, else dist/app.js)')
+    .option('-i, --id <serverId>', 'ask the running master to start this server')
+    .action(async (options: ConnectionOptions & { daemon?: boolean; entry?: string; id?: string }) => {
+      if (options.id !== undefined) {
+        const id = options.id;
+        const row = await withAdmin(options, (admin) => admin.start(id));
+        io.out(formatServerTable([row]));
+        return;
+      }
+      result.code = await startMaster(options, io);
+    });
+
+  withConnection(program.command('list'), defaultEnv)
+    .description('list the master and every server')
+    .action(async (options: ConnectionOptions) => {
+      io.out(formatServerTable(await withAdmin(options, (admin) => admin.list())));
+    });
+
+  withConnection(program.command('stop'), defaultEnv)
+    .description('stop these servers gracefully; with none, the whole cluster and the master')
+    .argument('[ids...]', 'server ids')
+    .option('--deadline <ms>', 'how long servers get to finish their work', milliseconds)
+    .action(async (ids: string[], options: ConnectionOptions & { deadline?: number }) => {
+      const { stopped } = await withAdmin(options, (admin) => admin.stop(ids, options.deadline));
+      io.out(
+        ids.length === 0
+          ? `stopped the cluster (${stopped.join(', ')}) and the master\n`
+          : `stopped ${stopped.join(', ')}\n`,
+      );
+    });
+
+  withConnection(program.command('kill'), defaultEnv)
+    .description('kill every server and the master at once (SIGTERM; --force: SIGKILL)')
+    .option('-f, --force', 'SIGKILL instead of SIGTERM')
+    .action(async (options: ConnectionOptions & { force?: boolean }) => {
+      const { killed } = await withAdmin(options, (admin) => admin.kill(options.force === true));
+      io.out(`killed ${killed.length === 0 ? 'no server' : killed.join(', ')} and the master\n`);
+    });
+
+  withConnection(program.command('add'), defaultEnv)
+    .description('start a new server, e.g. add id=chat-server-3 serverType=chat host=127.0.0.1 port=4053')
+    .argument('<fields...>', 'the server as key=value fields')
+    .action(async (fields: string[], options: ConnectionOptions) => {
+      const server = serverFromFields(fields);
+      io.out(formatServerTable([await withAdmin(options, (admin) => admin.add(server))]));
+    });
+
+  withConnection(program.command('restart'), defaultEnv)
+    .description('stop and start these servers again; with none, every running server')
+    .argument('[ids...]', 'server ids')
+    .action(async (ids: string[], options: ConnectionOptions) => {
+      const { restarted } = await withAdmin(options, (admin) => admin.restart(ids));
+      io.out(`restarted ${restarted.join(', ')}\n`);
+    });
+
+  return program;
+}

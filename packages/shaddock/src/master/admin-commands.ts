@@ -1,0 +1,36 @@
+import type { AdminCommands } from '../admin/index.js';
+import type { Master } from './master.js';
+import { DEFAULT_STOP_DEADLINE_MS } from './supervisor.js';
+
+/** The master's internals that whole-cluster admin commands need. */
+export interface ClusterControl {
+  /** The ids of the servers with a process now. */
+  live(): string[];
+  stopCluster(deadlineMs: number): Promise<void>;
+  killCluster(force: boolean): Promise<void>;
+  /** Closes the listener, and so ends the master, once the current reply has left. */
+  finishSoon(): void;
+}
+
+/** The admin commands, served by `master`. `stop` without ids and `kill` end the master too (Pomelo's behaviour). */
+export function adminCommandsFor(master: Master, cluster: ClusterControl): AdminCommands {
+  return {
+    list: () => master.list(),
+    stop: async ({ ids, deadlineMs }) => {
+      if (ids) return { stopped: await master.stopServers(ids, deadlineMs) };
+      const stopped = cluster.live();
+      await cluster.stopCluster(deadlineMs ?? DEFAULT_STOP_DEADLINE_MS);
+      cluster.finishSoon();
+      return { stopped };
+    },
+    kill: async ({ force = false }) => {
+      const killed = cluster.live();
+      await cluster.killCluster(force);
+      cluster.finishSoon();
+      return { killed };
+    },
+    add: ({ server }) => master.add(server),
+    restart: async ({ ids }) => ({ restarted: await master.restart(ids) }),
+    start: ({ id }) => master.startServer(id),
+  };
+}

@@ -1,0 +1,184 @@
+import { ErrorCode, ShaddockError } from '../errors.js';
+import type { LocalMembership, ServerInfo } from '../membership/index.js';
+import { connectFramed, type FramedSocket } from '../transport/index.js';
+import { type MonitorMessage, parseMasterMessage, SERVER_TOKEN_ENV } from './control-protocol.js';
+import { ownStats } from './rows.js';
+
+/** What a server's monitor needs. */
+export interface MonitorClientOptions {
+  readonly master: { readonly host: string; readonly port: number };
+  /** This server. */
+  readonly server: ServerInfo;
+  /** Filled from the master's list, then kept up to date with its announcements. */
+  readonly membership: LocalMembership;
+  /** The master ordered a graceful stop; the process is expected to exit once this settles. */
+  readonly onStop: (deadlineMs: number) => Promise<void>;
+  /** Every server is ready (or, for a server restarted or added later, this one is). */
+  readonly onAfterStartAll?: () => void | Promise<void>;
+  /** The connection to the master was lost without a stop order (default: `process.exit(1)`). */
+  readonly onMasterLost?: () => void;
+  /** The registration token (default: the `SHADDOCK_SERVER_TOKEN` the master put in the environment). */
+  readonly token?: string;
+  /** Milliseconds allowed to connect and register (default 10 000). */
+  readonly timeout?: number;
+  /** Where failures of the callbacks are reported (default: stderr). */
+  readonly log?: (line: string) => void;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/**
+ * The monitor every server process runs: registers with the master, keeps `membership` in step
+ * with it, reports ready, answers `stats`, and obeys `stop` and `afterStartAll`. When the
+ * connection is lost without a stop order it calls `onMasterLost`, so no server outlives its
+ * master, even a `kill -9`ed one.
+ *
+ * @example
+ * const monitor = new MonitorClient({ master: identity.master, server, membership, onStop: (deadline) => app.stop(deadline) });
+ * await monitor.connect();
+ * // … start the components
+ * monitor.ready();
+ */
+export class MonitorClient {
+  readonly #options: MonitorClientOptions;
+  #socket: FramedSocket | undefined;
+  #registration: Waiter | undefined;
+  #closing = false;
+  #stopOrdered = false;
+
+  constructor(options: MonitorClientOptions) {
+    this.#options = options;
+  }
+
+  /** Connects and registers; resolves once membership holds the master's list. */
+  async connect(): Promise<void> {
+    const { master, server, timeout = 10_000 } = this.#options;
+    if (this.#socket) throw new ShaddockError(ErrorCode.MasterState, 'the monitor is already connected');
+    const token = this.#options.token ?? process.env[SERVER_TOKEN_ENV];
+    if (!token) {
+      throw new ShaddockError(
+        ErrorCode.RegisterRefused,
+        `${server.id} has no registration token (${SERVER_TOKEN_ENV}): only servers the master started may register`,
+      );
+    }
+    const registered = new Promise<void>((resolve, reject) => {
+      this.#registration = { resolve, reject };
+    });
+    try {
+      this.#socket = await connectFramed({
+        host: master.host,
+        port: master.port,
+        timeout,
+        onMessage: (message) => this.#receive(message),
+        onClose: (error) => this.#closed(error),
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ShaddockError(
+        ErrorCode.MasterUnreachable,
+        `cannot reach the master at ${master.host}:${master.port}: ${reason}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    this.#send({ type: 'register', id: server.id, pid: process.pid, token, info: server });
+    const timer = setTimeout(() => {
+      this.#registration?.reject(
+        new ShaddockError(ErrorCode.MasterUnreachable, `no answer to register within ${timeout} ms`),
+      );
+    }, timeout);
+    try {
+      await registered;
+    } catch (error) {
+      this.#closing = true;
+      this.#socket.destroy();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      this.#registration = undefined;
+    }
+  }
+
+  /** Tells the master this server's components started. */
+  ready(): void {
+    if (!this.#socket) throw new ShaddockError(ErrorCode.MasterState, 'ready() before connect()');
+    this.#send({ type: 'ready' });
+  }
+
+  /** Closes the connection on purpose: `onMasterLost` is not called. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const socket = this.#socket;
+    if (!socket) return;
+    socket.close();
+    await socket.closed;
+  }
+
+  #send(message: MonitorMessage): void {
+    this.#socket?.send(message);
+  }
+
+  #receive(raw: unknown): void {
+    const message = parseMasterMessage(raw);
+    if (message === undefined) return;
+    const { membership } = this.#options;
+    switch (message.type) {
+      case 'registered':
+        membership.replace(message.servers);
+        this.#registration?.resolve();
+        break;
+      case 'refused':
+        this.#registration?.reject(new ShaddockError(ErrorCode.RegisterRefused, message.message));
+        break;
+      case 'add':
+        membership.add(message.server);
+        break;
+      case 'remove':
+        membership.remove(message.id);
+        break;
+      case 'after-start-all':
+        void this.#run('afterStartAll', async () => this.#options.onAfterStartAll?.());
+        break;
+      case 'stop':
+        if (this.#stopOrdered) break;
+        this.#stopOrdered = true;
+        void this.#run('stop', () => this.#options.onStop(message.deadlineMs));
+        break;
+      case 'stats':
+        this.#send({ type: 'stats', requestId: message.requestId, stats: ownStats() });
+        break;
+    }
+  }
+
+  async #run(what: string, action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      const log = this.#options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+      log(
+        `${this.#options.server.id}: ${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+    }
+  }
+
+  #closed(error: Error | undefined): void {
+    if (this.#registration) {
+      const reason = error ? `: ${error.message}` : '';
+      this.#registration.reject(
+        new ShaddockError(ErrorCode.MasterUnreachable, `the master closed the connection${reason}`),
+      );
+      return;
+    }
+    if (this.#closing || this.#stopOrdered) return;
+    if (this.#options.onMasterLost) {
+      this.#options.onMasterLost();
+      return;
+    }
+    process.stderr.write(`${this.#options.server.id}: lost the master, exiting\n`);
+    process.exit(1);
+  }
+}
