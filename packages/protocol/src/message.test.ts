@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, ProtocolErrorCode } from './errors.js';
+import { codeOf } from '../test/protocol-error-code.js';
+import { ProtocolErrorCode } from './errors.js';
 import { decodeMessage, encodeMessagePackage, MessageType, type WireMessage } from './message.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
 function messageBytes(message: WireMessage): Uint8Array {
   return encodeMessagePackage(message).subarray(4);
-}
-
-function codeOf(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ProtocolError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a ProtocolError');
 }
 
 const request = (id: number, route: string | number = 'a.b.c'): WireMessage => ({

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../test/protocol-error-code.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { decodePackages, encodePackage, type Package, PackageDecoder, PackageType } from './package.js';
 
@@ -12,16 +13,6 @@ function collect(chunks: Uint8Array[], maxBodyLength?: number): Package[] {
   );
   for (const chunk of chunks) decoder.write(chunk);
   return packages;
-}
-
-function codeOf(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ProtocolError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a ProtocolError');
 }
 
 const stream = Uint8Array.from([

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../../test/protocol-error-code.js';
 import { ProtocolError, ProtocolErrorCode } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import { ProtobufCodec, type ProtoDefinitions } from './index.js';
@@ -52,17 +53,6 @@ const looseMessage: JsonObject = {
   names: ['', 'a'],
   b: false,
 };
-
-/** The code of the ProtocolError `action` throws; any other exception fails the test. */
-function codeOf(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ProtocolError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 /** Decoding either succeeds or throws a ProtocolError for malformed bytes, never anything else. */
 function decodesOrRejects(route: string, bytes: Uint8Array): void {
