@@ -31,6 +31,24 @@ export const ErrorCode = {
   CliUsage: 'SHADDOCK_ERR_CLI_USAGE',
 } as const;
 
+/**
+ * The numeric codes that reach clients in error response bodies (`{ code, message }`), Pomelo style.
+ * One table for the whole frontend path.
+ */
+export const ResponseCode = {
+  Ok: 200,
+  BadRequest: 400,
+  UnknownRoute: 404,
+  RateLimited: 429,
+  HandlerError: 500,
+  ServerUnavailable: 502,
+  Busy: 503,
+  Timeout: 504,
+} as const;
+
+/** One of {@link ResponseCode}'s values. */
+export type ResponseCode = (typeof ResponseCode)[keyof typeof ResponseCode];
+
 /** One of {@link ErrorCode}'s values. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

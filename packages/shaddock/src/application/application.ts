@@ -6,6 +6,7 @@ import type {
   RouteFunction,
   RpcAfterFilter,
   RpcBeforeFilter,
+  RpcClient,
   RpcProxy,
   SystemRemotes,
 } from '../rpc/index.js';
@@ -14,6 +15,7 @@ import { type HandlerFilter, HandlerFilters } from './filters.js';
 import { Lifecycle, LifecycleHook, type LifecycleListener } from './lifecycle.js';
 import type { Plugin } from './plugin.js';
 import { startApplication, stopApplication } from './run.js';
+import { ServiceRegistry } from './services.js';
 
 /** Where an application is in its life. */
 export const AppState = {
@@ -55,12 +57,15 @@ export class Application {
     after: [],
   };
   readonly routes = new Map<string, RouteFunction>();
+  /** What components provide: `app.services.get('sessionService')` and so on. */
+  readonly services = new ServiceRegistry();
   readonly startTime = Date.now();
   #state: AppState = AppState.Created;
   #currentServer: ServerInfo;
   readonly #settings = new Map<string, unknown>();
   #rpc: RpcProxy<Remotes> | undefined;
   #sysrpc: RpcProxy<SystemRemotes> | undefined;
+  #rpcClient: RpcClient | undefined;
   readonly #explicitRemotes = new Map<string, object>();
 
   constructor(options: { identity: ProcessIdentity; cluster: ClusterConfig; currentServer: ServerInfo }) {
@@ -91,8 +96,19 @@ export class Application {
     return this.#sysrpc;
   }
 
+  /** The RPC client behind `rpc` and `sysrpc`, for calls by server id (the framework's own). */
+  get rpcClient(): RpcClient {
+    if (!this.#rpcClient)
+      throw new ShaddockError(
+        ErrorCode.AppState,
+        'the RPC client is there once the RPC component has started',
+      );
+    return this.#rpcClient;
+  }
+
   /** Set by the RPC component when it starts. */
-  attachRpc(rpc: RpcProxy<Remotes>, sysrpc: RpcProxy<SystemRemotes>): void {
+  attachRpc(client: RpcClient, rpc: RpcProxy<Remotes>, sysrpc: RpcProxy<SystemRemotes>): void {
+    this.#rpcClient = client;
     this.#rpc = rpc;
     this.#sysrpc = sysrpc;
   }

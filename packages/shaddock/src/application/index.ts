@@ -4,3 +4,4 @@ export { type CreateAppOptions, createApp } from './create-app.js';
 export type { HandlerFilter } from './filters.js';
 export { LifecycleHook, type LifecycleListener } from './lifecycle.js';
 export type { Plugin } from './plugin.js';
+export { ServiceRegistry, type Services } from './services.js';

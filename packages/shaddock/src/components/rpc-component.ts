@@ -25,8 +25,16 @@ export interface RpcComponent {
  * with `app.registerRemote`), serves them on the server's `port`, and gives the application its
  * RPC client as `app.rpc` (user remotes) and `app.sysrpc` (the framework's own).
  */
+declare module '../application/services.js' {
+  interface Services {
+    /** The remotes this server offers; components register their system remotes here. */
+    remoteRegistry: RemoteRegistry;
+  }
+}
+
 export function rpcComponent(app: Application): RpcComponent {
   const registry = new RemoteRegistry();
+  app.services.provide('remoteRegistry', registry);
   let server: RpcServer | undefined;
   let client: RpcClient | undefined;
   return {
@@ -57,7 +65,7 @@ export function rpcComponent(app: Application): RpcComponent {
         rpcDebugLog: app.enabled('rpcDebugLog'),
         ...(typeof timeout === 'number' ? { timeout } : {}),
       });
-      app.attachRpc(createRpcProxy<Remotes>(client), createRpcProxy<SystemRemotes>(client, 'sys'));
+      app.attachRpc(client, createRpcProxy<Remotes>(client), createRpcProxy<SystemRemotes>(client, 'sys'));
     },
     async drain(deadlineMs) {
       await server?.stop(deadlineMs);
