@@ -97,3 +97,25 @@ export function cpuUsed(before: CpuSample, after: CpuSample): CpuUsage {
     percent: wallMicros > 0 ? (totalMicros / wallMicros) * 100 : 0,
   };
 }
+
+/** Usage over several windows of one process, added up (CPU % over their summed wall time). */
+export function sumCpuUsage(pid: number, windows: readonly CpuUsage[]): CpuUsage {
+  let userMicros = 0;
+  let systemMicros = 0;
+  let wallMicros = 0;
+  for (const window of windows) {
+    if (window.pid !== pid) throw new Error(`usage of process ${window.pid} summed as ${pid}'s`);
+    userMicros += window.userMicros;
+    systemMicros += window.systemMicros;
+    wallMicros += window.wallMicros;
+  }
+  const totalMicros = userMicros + systemMicros;
+  return {
+    pid,
+    userMicros,
+    systemMicros,
+    totalMicros,
+    wallMicros,
+    percent: wallMicros > 0 ? (totalMicros / wallMicros) * 100 : 0,
+  };
+}

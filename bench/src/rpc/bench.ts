@@ -1,28 +1,29 @@
 /**
- * The RPC benchmark: for each target (Shaddock, pinus-rpc) a server process and a client process,
- * started once per run and placed alike; for each in-flight level, a warm-up of each target, then
- * rounds in which the targets take turns (the first alternating). Each measurement reads the CPU
- * time of both children from /proc around the client's timed window.
+ * The RPC benchmark: for each target (Shaddock, pinus-rpc, raw TCP) a server process and a client
+ * process, started once per run and placed alike; for each in-flight level, a warm-up of each target, then
+ * rounds; within a round the targets take turns in slices of ~250 ms (the first rotating). The CPU
+ * time of both children is read from /proc around every slice.
  */
 import { availableParallelism } from 'node:os';
 import type { TimingOptions } from '../measure.js';
 import { median } from '../measure.js';
-import { type CpuSample, type CpuUsage, cpuUsed, readProcessCpu } from '../process-cpu.js';
+import { type CpuSample, type CpuUsage, cpuUsed, readProcessCpu, sumCpuUsage } from '../process-cpu.js';
 import type { LatencySummary } from './latency-histogram.js';
 import type { LoadResult } from './messages.js';
 import { BenchChild, canPin, childScript, freePort } from './processes.js';
 
-/** Every target; `raw` (plain Node TCP, no RPC layer) is a reference, run only when asked for. */
-export const ALL_TARGETS = ['shaddock', 'pinus', 'raw'] as const;
-export type TargetName = (typeof ALL_TARGETS)[number];
-/** The targets of a default run. */
-export const TARGETS: readonly TargetName[] = ['shaddock', 'pinus'];
+/**
+ * The targets: Shaddock and pinus-rpc, compared; `raw` (plain Node TCP, no RPC layer) is the
+ * reference floor of the machine, to tell what the frameworks cost from what the OS costs.
+ */
+export const TARGETS = ['shaddock', 'pinus', 'raw'] as const;
+export type TargetName = (typeof TARGETS)[number];
 
 /** Human names, for tables and progress lines. */
 export const TARGET_LABELS: Readonly<Record<TargetName, string>> = {
   shaddock: 'Shaddock',
   pinus: 'pinus-rpc',
-  raw: 'raw TCP',
+  raw: 'raw TCP (reference)',
 };
 
 /** How each target's calls travel. */
@@ -40,9 +41,13 @@ export interface RpcBenchOptions {
   /** Calls kept in flight, one set of measurements per level. */
   readonly levels: readonly number[];
   readonly timing: TimingOptions;
-  /** Which targets (default both). */
+  /** Which targets (default all three). */
   readonly targets?: readonly TargetName[];
-  /** Pin each server to CPU 0 and each client to CPU 1 with taskset, when possible (default true). */
+  /**
+   * Pin each server to CPU 0 and each client to CPU 1 with taskset, when possible (default false:
+   * the scheduler places them, alike for every target). On a VM, pinning the two ends to different
+   * vCPUs makes every call a cross-CPU wakeup, which can cost more than the call itself.
+   */
   readonly pin?: boolean;
   /** Runs the children with `--cpu-prof`, writing `<target>-<role>.cpuprofile` here. */
   readonly profileDir?: string;
@@ -127,6 +132,8 @@ const START_TIMEOUT_MS = 20_000;
 /** A measurement that has not ended this long after its duration has hung. */
 const RUN_GRACE_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
+/** Each measurement is cut into slices of about this long, the targets taking turns. */
+export const SLICE_MS = 250;
 
 interface Pair {
   readonly target: TargetName;
@@ -140,10 +147,10 @@ export async function runRpcBenchmark(options: RpcBenchOptions): Promise<RpcBenc
   const targets = options.targets ?? TARGETS;
   const log = options.log ?? (() => {});
   const pinned =
-    (options.pin ?? true) && availableParallelism() >= 2 && canPin(SERVER_CPU) && canPin(CLIENT_CPU);
+    (options.pin ?? false) && availableParallelism() >= 2 && canPin(SERVER_CPU) && canPin(CLIENT_CPU);
   const placement = pinned
     ? `each server pinned to CPU ${SERVER_CPU} and each client to CPU ${CLIENT_CPU} (taskset); the orchestrator unpinned, idle while measuring`
-    : 'unpinned (taskset unavailable, fewer than 2 CPUs, or --no-pin)';
+    : `${options.pin ? 'unpinned (pinning asked for, but taskset or a second CPU is missing)' : 'unpinned'}: the scheduler places every process, alike for every target; the orchestrator idle while measuring`;
   const children: BenchChild[] = [];
   const measurements: Measurement[] = [];
   const warmups: Measurement[] = [];
@@ -178,18 +185,16 @@ export async function runRpcBenchmark(options: RpcBenchOptions): Promise<RpcBenc
       await client.ready(START_TIMEOUT_MS);
       pairs.set(target, { target, server, client });
     }
+    const order = targets.map((target) => pairs.get(target)!);
     const total = levels.length * targets.length * timing.rounds;
     for (const inFlight of levels) {
-      for (const target of targets) {
-        const warm = await measure(pairs.get(target)!, inFlight, timing.warmupMs, 0);
-        warmups.push(warm);
-        log(`warm-up  in flight ${pad(inFlight, 3)}  ${describe(warm)}`);
+      const warm = await measureRound(order, inFlight, timing.warmupMs, 0);
+      for (const measurement of warm) {
+        warmups.push(measurement);
+        log(`warm-up  in flight ${pad(inFlight, 3)}  ${describe(measurement)}`);
       }
       for (let round = 1; round <= timing.rounds; round++) {
-        // the first to go alternates, so neither always follows the other
-        const order = round % 2 === 1 ? targets : [...targets].reverse();
-        for (const target of order) {
-          const measurement = await measure(pairs.get(target)!, inFlight, timing.durationMs, round);
+        for (const measurement of await measureRound(order, inFlight, timing.durationMs, round)) {
           measurements.push(measurement);
           log(
             `[${pad(measurements.length, String(total).length)}/${total}] in flight ${pad(inFlight, 3)}  round ${round}/${timing.rounds}  ${describe(measurement)}`,
@@ -216,46 +221,79 @@ export async function runRpcBenchmark(options: RpcBenchOptions): Promise<RpcBenc
   return { levels, targets, placement, measurements, warmups, rows, comparisons, problems };
 }
 
-async function measure(
-  pair: Pair,
+/** What one target did over the slices of a round so far. */
+interface RoundState {
+  readonly pair: Pair;
+  readonly servedBefore: number;
+  readonly server: CpuUsage[];
+  readonly client: CpuUsage[];
+  result: LoadResult | undefined;
+}
+
+/**
+ * One measurement of `durationMs` per target, cut into slices of about {@link SLICE_MS} that the
+ * targets take in turn (the first to go rotating every slice), so that a burst of load on the
+ * machine hits them alike. CPU is read around each slice; the client adds up its slices.
+ */
+async function measureRound(
+  pairs: readonly Pair[],
   inFlight: number,
   durationMs: number,
   round: number,
-): Promise<Measurement> {
-  const { server, client } = pair;
-  const servedBefore = (await server.request({ kind: 'stats' }, 'stats', START_TIMEOUT_MS)).served;
-  const before = sample(pair);
-  const { result } = await client.request(
-    { kind: 'run', inFlight, durationMs },
-    'result',
-    durationMs + RUN_GRACE_MS,
-  );
-  const after = sample(pair);
-  const served = (await server.request({ kind: 'stats' }, 'stats', START_TIMEOUT_MS)).served - servedBefore;
-  const serverCpu = cpuUsed(before.server, after.server);
-  const clientCpu = cpuUsed(before.client, after.client);
-  const completed = result.calls + result.errors + result.mismatches;
-  const perCall = (micros: number): number => (completed > 0 ? micros / completed : Number.NaN);
-  return {
-    target: pair.target,
-    inFlight,
-    round,
-    callsPerSecond: result.elapsedNs > 0 ? (result.calls * 1e9) / result.elapsedNs : 0,
-    calls: result.calls,
-    errors: result.errors,
-    mismatches: result.mismatches,
-    served,
-    elapsedMs: result.elapsedNs / 1e6,
-    latency: result.latency,
-    cpu: {
-      server: serverCpu,
-      client: clientCpu,
-      microsPerCall: perCall(serverCpu.totalMicros + clientCpu.totalMicros),
-      serverMicrosPerCall: perCall(serverCpu.totalMicros),
-      clientMicrosPerCall: perCall(clientCpu.totalMicros),
-    },
-    problems: problemsOf(result, served),
-  };
+): Promise<Measurement[]> {
+  const slices = Math.max(1, Math.round(durationMs / SLICE_MS));
+  const sliceMs = durationMs / slices;
+  const states: RoundState[] = [];
+  for (const pair of pairs) {
+    const { served } = await pair.server.request({ kind: 'stats' }, 'stats', START_TIMEOUT_MS);
+    states.push({ pair, servedBefore: served, server: [], client: [], result: undefined });
+  }
+  for (let slice = 0; slice < slices; slice++) {
+    for (let turn = 0; turn < states.length; turn++) {
+      const state = states[(turn + slice + round) % states.length]!;
+      const before = sample(state.pair);
+      const { result } = await state.pair.client.request(
+        { kind: 'run', inFlight, durationMs: sliceMs, reset: slice === 0 },
+        'result',
+        sliceMs + RUN_GRACE_MS,
+      );
+      const after = sample(state.pair);
+      state.server.push(cpuUsed(before.server, after.server));
+      state.client.push(cpuUsed(before.client, after.client));
+      state.result = result;
+    }
+  }
+  const measurements: Measurement[] = [];
+  for (const state of states) {
+    const { pair, result } = state;
+    if (!result) throw new Error(`${pair.target}: no slice ran`);
+    const { served } = await pair.server.request({ kind: 'stats' }, 'stats', START_TIMEOUT_MS);
+    const serverCpu = sumCpuUsage(pair.server.pid, state.server);
+    const clientCpu = sumCpuUsage(pair.client.pid, state.client);
+    const completed = result.calls + result.errors + result.mismatches;
+    const perCall = (micros: number): number => (completed > 0 ? micros / completed : Number.NaN);
+    measurements.push({
+      target: pair.target,
+      inFlight,
+      round,
+      callsPerSecond: result.elapsedNs > 0 ? (result.calls * 1e9) / result.elapsedNs : 0,
+      calls: result.calls,
+      errors: result.errors,
+      mismatches: result.mismatches,
+      served: served - state.servedBefore,
+      elapsedMs: result.elapsedNs / 1e6,
+      latency: result.latency,
+      cpu: {
+        server: serverCpu,
+        client: clientCpu,
+        microsPerCall: perCall(serverCpu.totalMicros + clientCpu.totalMicros),
+        serverMicrosPerCall: perCall(serverCpu.totalMicros),
+        clientMicrosPerCall: perCall(clientCpu.totalMicros),
+      },
+      problems: problemsOf(result, served - state.servedBefore),
+    });
+  }
+  return measurements;
 }
 
 function sample(pair: Pair): { server: CpuSample; client: CpuSample } {

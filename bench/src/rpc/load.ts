@@ -39,23 +39,42 @@ class LoadLane implements Lane {
     this.#run.fail(this, error ?? new Error('rejected without a reason'));
 }
 
-class LoadRun {
+/** What the runs of one measurement add up to, slice after slice. */
+export class LoadTotals {
   readonly histogram = new LatencyHistogram();
   calls = 0;
   errors = 0;
   mismatches = 0;
   firstError: string | null = null;
+  elapsedNs = 0;
+
+  result(inFlight: number): LoadResult {
+    return {
+      inFlight,
+      calls: this.calls,
+      errors: this.errors,
+      mismatches: this.mismatches,
+      firstError: this.firstError,
+      elapsedNs: this.elapsedNs,
+      latency: this.histogram.summary(),
+    };
+  }
+}
+
+class LoadRun {
+  readonly #totals: LoadTotals;
   readonly #invoke: Invoke;
   readonly #inFlight: number;
   readonly #endAt: bigint;
   readonly #startedAt: bigint;
   #outstanding = 0;
   #next = 0;
-  readonly #done: (elapsedNs: number) => void;
+  readonly #done: () => void;
 
-  constructor(invoke: Invoke, inFlight: number, durationMs: number, done: (elapsedNs: number) => void) {
+  constructor(invoke: Invoke, inFlight: number, durationMs: number, totals: LoadTotals, done: () => void) {
     this.#invoke = invoke;
     this.#inFlight = inFlight;
+    this.#totals = totals;
     this.#done = done;
     this.#startedAt = process.hrtime.bigint();
     this.#endAt = this.#startedAt + BigInt(Math.round(durationMs * 1e6));
@@ -69,19 +88,20 @@ class LoadRun {
 
   succeed(lane: LoadLane, reply: unknown): void {
     const now = process.hrtime.bigint();
+    const totals = this.#totals;
     if (reply === lane.argument) {
-      this.calls++;
-      this.histogram.record(Number(now - lane.startedAt));
+      totals.calls++;
+      totals.histogram.record(Number(now - lane.startedAt));
     } else {
-      this.mismatches++;
-      this.firstError ??= `a reply was not its argument: sent ${JSON.stringify(lane.argument)}, got ${describeReply(reply)}`;
+      totals.mismatches++;
+      totals.firstError ??= `a reply was not its argument: sent ${JSON.stringify(lane.argument)}, got ${describeReply(reply)}`;
     }
     this.#continue(lane, now);
   }
 
   fail(lane: LoadLane, error: unknown): void {
-    this.errors++;
-    this.firstError ??= describeError(error);
+    this.#totals.errors++;
+    this.#totals.firstError ??= describeError(error);
     // an error can come back synchronously from inside invoke: go on in a later turn, so that a
     // failing client neither recurses nor spins
     setImmediate(() => this.#continue(lane, process.hrtime.bigint()));
@@ -89,7 +109,10 @@ class LoadRun {
 
   #continue(lane: LoadLane, now: bigint): void {
     if (now < this.#endAt) this.#issue(lane);
-    else if (--this.#outstanding === 0) this.#done(Number(now - this.#startedAt));
+    else if (--this.#outstanding === 0) {
+      this.#totals.elapsedNs += Number(now - this.#startedAt);
+      this.#done();
+    }
   }
 
   #issue(lane: LoadLane): void {
@@ -115,20 +138,33 @@ function describeReply(reply: unknown): string {
 /**
  * Keeps `inFlight` calls going for `durationMs`, then waits for the last replies. Every reply is
  * compared with its argument; `calls` counts the correct ones and their latencies are recorded.
+ * With `totals`, the run adds to them and the result is their sum so far.
  */
-export function runLoad(invoke: Invoke, inFlight: number, durationMs: number): Promise<LoadResult> {
+export function runLoad(
+  invoke: Invoke,
+  inFlight: number,
+  durationMs: number,
+  totals = new LoadTotals(),
+): Promise<LoadResult> {
   return new Promise((resolve) => {
-    const run = new LoadRun(invoke, inFlight, durationMs, (elapsedNs) => {
-      resolve({
-        inFlight,
-        calls: run.calls,
-        errors: run.errors,
-        mismatches: run.mismatches,
-        firstError: run.firstError,
-        elapsedNs,
-        latency: run.histogram.summary(),
-      });
-    });
-    run.start();
+    new LoadRun(invoke, inFlight, durationMs, totals, () => resolve(totals.result(inFlight))).start();
   });
+}
+
+/**
+ * The client side of a measurement cut into slices: `run` with `reset` starts new totals, later
+ * slices add to them, and each reply carries the sum so far.
+ */
+export class LoadSession {
+  readonly #invoke: Invoke;
+  #totals = new LoadTotals();
+
+  constructor(invoke: Invoke) {
+    this.#invoke = invoke;
+  }
+
+  run(inFlight: number, durationMs: number, reset: boolean): Promise<LoadResult> {
+    if (reset) this.#totals = new LoadTotals();
+    return runLoad(this.#invoke, inFlight, durationMs, this.#totals);
+  }
 }

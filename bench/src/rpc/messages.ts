@@ -52,7 +52,7 @@ export interface LoadResult {
   readonly mismatches: number;
   /** The first error or mismatch, described. */
   readonly firstError: string | null;
-  /** From the first call out to the last reply in, in nanoseconds. */
+  /** From the first call out to the last reply in, in nanoseconds (summed over the slices). */
   readonly elapsedNs: number;
   /** The latency of every correct call. */
   readonly latency: LatencySummary;
@@ -60,7 +60,13 @@ export interface LoadResult {
 
 /** Orchestrator → child. */
 export type ParentMessage =
-  | { readonly kind: 'run'; readonly inFlight: number; readonly durationMs: number }
+  | {
+      readonly kind: 'run';
+      readonly inFlight: number;
+      readonly durationMs: number;
+      /** Starts new totals; otherwise the run adds to the previous ones (a measurement in slices). */
+      readonly reset: boolean;
+    }
   | { readonly kind: 'stats' }
   | { readonly kind: 'stop' };
 
@@ -89,9 +95,10 @@ export function readParentMessage(value: unknown): ParentMessage | undefined {
     isCount(value.inFlight) &&
     value.inFlight > 0 &&
     typeof value.durationMs === 'number' &&
-    value.durationMs > 0
+    value.durationMs > 0 &&
+    typeof value.reset === 'boolean'
   ) {
-    return { kind: 'run', inFlight: value.inFlight, durationMs: value.durationMs };
+    return { kind: 'run', inFlight: value.inFlight, durationMs: value.durationMs, reset: value.reset };
   }
   return undefined;
 }

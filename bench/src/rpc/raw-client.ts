@@ -4,7 +4,7 @@
  */
 import { connect } from 'node:net';
 import { numberArgument, serveOrchestrator } from './child.js';
-import { type Invoke, type Lane, runLoad } from './load.js';
+import { type Invoke, type Lane, LoadSession } from './load.js';
 import { HOST } from './messages.js';
 import { RAW_HEADER, RawFrameCutter } from './raw-framing.js';
 
@@ -43,10 +43,14 @@ await serveOrchestrator(async () => {
     waiting.push(lane);
     if (pending.push(frame) === 1) process.nextTick(flush);
   };
+  const session = new LoadSession(invoke);
   return {
     handle: async (message) => {
       if (message.kind !== 'run') throw new Error(`a client does not take ${message.kind}`);
-      return { kind: 'result', result: await runLoad(invoke, message.inFlight, message.durationMs) };
+      return {
+        kind: 'result',
+        result: await session.run(message.inFlight, message.durationMs, message.reset),
+      };
     },
     stop: () => void socket.destroy(),
   };

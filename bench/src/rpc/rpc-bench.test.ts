@@ -21,6 +21,7 @@ describe('rpc benchmark', () => {
     const pids: number[] = [];
     const result = await runRpcBenchmark({
       levels: [16],
+      targets: ['shaddock', 'pinus'],
       timing: { durationMs: 300, warmupMs: 100, rounds: 1 },
     });
     expect(result.problems).toEqual([]);

@@ -6,6 +6,7 @@ import {
   type RpcBenchResult,
   type RpcComparison,
   type RpcRow,
+  SLICE_MS,
   TARGET_LABELS,
   type TargetName,
   TRANSPORTS,
@@ -94,7 +95,8 @@ export function rpcSetupLine(setup: BenchSetup, placement: string): string {
   return [
     `Node ${setup.node} (V8 ${setup.v8}), ${setup.platform}, ${setup.cpu} × ${setup.cpuCount}, ${setup.memoryGiB} GiB,`,
     `${setup.date}. Each figure is the median of ${timing.rounds} measurements of ${timing.durationMs} ms per target`,
-    `and level, the targets taking turns (the first alternating), after ${timing.warmupMs} ms of warm-up each per level.`,
+    `and level, in which the targets take turns in slices of about ${SLICE_MS} ms (the first rotating), after`,
+    `${timing.warmupMs} ms of warm-up each per level.`,
     `Placement: ${placement}. CPU time from /proc/<pid>/stat (utime + stime, ${clockTicksPerSecond()} ticks/s).`,
   ].join(' ');
 }
@@ -112,7 +114,7 @@ export function rpcReport(setup: BenchSetup, result: RpcBenchResult, checks: rea
   return [
     '# RPC: Shaddock vs pinus-rpc',
     '',
-    failed ? '**FAILED: the run had errors (below); its figures do not count.**\n' : '',
+    ...(failed ? ['**FAILED: the run had errors (below); its figures do not count.**', ''] : []),
     rpcSetupLine(setup, result.placement),
     '',
     `Two processes per target, a server and a client, on 127.0.0.1; the client calls a remote \`echo(arg)\` that`,

@@ -1,13 +1,18 @@
 /**
  * `npm run bench:rpc`: calls to a remote `echo(arg)` between two processes, Shaddock's RPC and
- * pinus-rpc side by side in one run, at 1, 16 and 256 calls in flight.
+ * pinus-rpc side by side in one run (with plain Node TCP as the reference floor), at 1, 16 and
+ * 256 calls in flight.
  *
- * Options: `--quick` (0.5 s per measurement), `--duration <ms>` (default 3000), `--warmup <ms>`,
- * `--rounds <n>` (default 3), `--levels 1,16,256`, `--targets shaddock,pinus` (add `raw` for plain Node
- * TCP as a reference floor), `--no-pin`,
- * `--profile` (children under `node --cpu-prof`; profiles summarized, results not written),
- * `--profile-dir <dir>`. Progress goes to stderr; the report to stdout and to
- * `bench/results/rpc.{json,md}`. Exits 1 when any call failed or any reply was wrong.
+ * Options:
+ * - `--quick`: 0.5 s per measurement (default 3 s); `--duration <ms>`, `--warmup <ms>`, `--rounds <n>`;
+ * - `--levels 1,16,256`; `--targets shaddock,pinus,raw` (`raw`: plain Node TCP, no RPC layer);
+ * - `--pin`: servers on CPU 0, clients on CPU 1 (default: the scheduler places them);
+ * - `--no-write`: print only, leave bench/results alone;
+ * - `--profile` / `--profile-dir <dir>`: children under `node --cpu-prof`, profiles summarized,
+ *   results not written (the profiler's cost is in the figures).
+ *
+ * Progress goes to stderr; the report to stdout and to `bench/results/rpc.{json,md}`. Exits 1 when
+ * any call failed or any reply was wrong.
  */
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,21 +21,14 @@ import { parseArgs } from 'node:util';
 import { describeSetup, type TimingOptions } from '../measure.js';
 import { clockTicksPerSecond } from '../process-cpu.js';
 import { writeResults } from '../report.js';
-import {
-  ALL_TARGETS,
-  DEFAULT_LEVELS,
-  runRpcBenchmark,
-  TARGETS,
-  type TargetName,
-  TRANSPORTS,
-} from './bench.js';
+import { DEFAULT_LEVELS, runRpcBenchmark, TARGETS, type TargetName, TRANSPORTS } from './bench.js';
 import { ARGUMENT_BYTES } from './messages.js';
 import { formatProfileSummary, summarizeProfile } from './profile-summary.js';
 import { checkTargets, rpcReport, TARGETS_SPEC } from './rpc-report.js';
 
 const RESULTS_DIRECTORY = new URL('../../results/', import.meta.url);
 
-/** ~3 s per measurement: 3 levels × 2 targets × (3 rounds + warm-up) ≈ 70 s in all. */
+/** ~3 s per measurement: 3 levels × 3 targets × (3 rounds of 3 s + 1.5 s of warm-up) ≈ 100 s in all. */
 const FULL: TimingOptions = { durationMs: 3000, warmupMs: 1500, rounds: 3 };
 const QUICK: TimingOptions = { durationMs: 500, warmupMs: 300, rounds: 3 };
 
@@ -39,6 +37,8 @@ interface Options {
   readonly levels: readonly number[];
   readonly targets: readonly TargetName[];
   readonly pin: boolean;
+  /** Print only; leave bench/results alone (for experiments). */
+  readonly write: boolean;
   readonly profile: boolean;
   readonly profileDir: string | undefined;
 }
@@ -61,7 +61,8 @@ function readOptions(args: readonly string[]): Options {
       rounds: { type: 'string' },
       levels: { type: 'string' },
       targets: { type: 'string' },
-      'no-pin': { type: 'boolean', default: false },
+      pin: { type: 'boolean', default: false },
+      'no-write': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       'profile-dir': { type: 'string' },
     },
@@ -76,9 +77,9 @@ function readOptions(args: readonly string[]): Options {
       ? TARGETS
       : values.targets.split(',').map((text) => {
           const name = text.trim();
-          const known = ALL_TARGETS.find((target) => target === name);
+          const known = TARGETS.find((target) => target === name);
           if (!known)
-            throw new RangeError(`--targets: unknown target "${name}" (known: ${ALL_TARGETS.join(', ')})`);
+            throw new RangeError(`--targets: unknown target "${name}" (known: ${TARGETS.join(', ')})`);
           return known;
         });
   return {
@@ -89,7 +90,8 @@ function readOptions(args: readonly string[]): Options {
     },
     levels,
     targets,
-    pin: !values['no-pin'],
+    pin: values.pin,
+    write: !values['no-write'],
     profile: values.profile || values['profile-dir'] !== undefined,
     profileDir: values['profile-dir'],
   };
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
     const files = (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile')).sort();
     for (const name of files)
       console.log(`\n${formatProfileSummary(summarizeProfile(join(profileDir, name)))}`);
-  } else {
+  } else if (options.write) {
     const json = {
       benchmark: 'rpc',
       failed,

@@ -4,7 +4,7 @@
  */
 import { LocalMembership, RpcClient } from 'shaddock';
 import { numberArgument, serveOrchestrator } from './child.js';
-import { type Invoke, runLoad } from './load.js';
+import { type Invoke, LoadSession } from './load.js';
 import {
   ARGUMENTS,
   CALL_TIMEOUT_MS,
@@ -32,10 +32,14 @@ await serveOrchestrator(async () => {
   const first = ARGUMENTS[0];
   const reply = await client.invoke(SERVER_ID, target, [first]);
   if (reply !== first) throw new Error(`the first echo returned ${JSON.stringify(reply)}`);
+  const session = new LoadSession(invoke);
   return {
     handle: async (message) => {
       if (message.kind !== 'run') throw new Error(`a client does not take ${message.kind}`);
-      return { kind: 'result', result: await runLoad(invoke, message.inFlight, message.durationMs) };
+      return {
+        kind: 'result',
+        result: await session.run(message.inFlight, message.durationMs, message.reset),
+      };
     },
     stop: () => client.close(),
   };

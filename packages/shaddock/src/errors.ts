@@ -19,6 +19,28 @@ export const ErrorCode = {
   UnknownRemote: 'SHADDOCK_ERR_RPC_UNKNOWN_REMOTE',
   RpcProtocol: 'SHADDOCK_ERR_RPC_PROTOCOL',
   RemoteInvalid: 'SHADDOCK_ERR_RPC_REMOTE_INVALID',
+  // handler/
+  UnknownRoute: 'SHADDOCK_ERR_HANDLER_UNKNOWN_ROUTE',
+  HandlerInvalid: 'SHADDOCK_ERR_HANDLER_INVALID',
+  HandlerFailed: 'SHADDOCK_ERR_HANDLER_FAILED',
+  FilterNextTwice: 'SHADDOCK_ERR_HANDLER_NEXT_TWICE',
+  RequestTimeout: 'SHADDOCK_ERR_HANDLER_TIMEOUT',
+  ServerBusy: 'SHADDOCK_ERR_HANDLER_BUSY',
+  ForwardFailed: 'SHADDOCK_ERR_HANDLER_FORWARD_FAILED',
+  // connector/
+  ConnectorConfigInvalid: 'SHADDOCK_ERR_CONNECTOR_CONFIG_INVALID',
+  ConnectorListenFailed: 'SHADDOCK_ERR_CONNECTOR_LISTEN_FAILED',
+  ConnectorNotStarted: 'SHADDOCK_ERR_CONNECTOR_NOT_STARTED',
+  ConnectorEncodeFailed: 'SHADDOCK_ERR_CONNECTOR_ENCODE_FAILED',
+  // channel/
+  ChannelDestroyed: 'SHADDOCK_ERR_CHANNEL_DESTROYED',
+  BroadcastFailed: 'SHADDOCK_ERR_CHANNEL_BROADCAST_FAILED',
+  // session/
+  SessionNotFound: 'SHADDOCK_ERR_SESSION_NOT_FOUND',
+  SessionExists: 'SHADDOCK_ERR_SESSION_EXISTS',
+  SessionAlreadyBound: 'SHADDOCK_ERR_SESSION_ALREADY_BOUND',
+  SessionNotBound: 'SHADDOCK_ERR_SESSION_NOT_BOUND',
+  SessionUidTaken: 'SHADDOCK_ERR_SESSION_UID_TAKEN',
   // master/, admin/, cli/
   AdminUnauthorized: 'SHADDOCK_ERR_ADMIN_UNAUTHORIZED',
   AdminCommandFailed: 'SHADDOCK_ERR_ADMIN_COMMAND_FAILED',
@@ -119,5 +141,25 @@ export class NoServerForRoute extends ShaddockError {
   override name = 'NoServerForRoute';
   constructor(serverType: string, detail: string) {
     super(ErrorCode.NoServerForRoute, `no ${serverType} server for this call: ${detail}`);
+  }
+}
+
+// handler/
+
+/**
+ * A request refused or failed on the frontend path: the client gets `{ code: responseCode, message }`.
+ * Filters throw it to refuse a message with a chosen code.
+ *
+ * @example
+ * throw new RequestError(ErrorCode.ServerBusy, ResponseCode.Busy, 'the server is too busy');
+ */
+export class RequestError extends ShaddockError {
+  override name = 'RequestError';
+  /** The numeric code the client sees (see {@link ResponseCode}, or an application's own). */
+  readonly responseCode: number;
+
+  constructor(code: ErrorCode, responseCode: number, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+    this.responseCode = responseCode;
   }
 }

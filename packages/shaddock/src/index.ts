@@ -16,12 +16,19 @@ export {
   type ComponentSource,
   type CreateAppOptions,
   createApp,
+  type HandlerContext,
   type HandlerFilter,
   LifecycleHook,
   type LifecycleListener,
   MASTER_TYPE,
   type Plugin,
 } from './application/index.js';
+export {
+  Channel,
+  type ChannelMember,
+  ChannelService,
+  type PushReceiver,
+} from './channel/index.js';
 export {
   type AdminUser,
   type ClusterConfig,
@@ -30,15 +37,28 @@ export {
   type ProcessIdentity,
   readProcessIdentity,
 } from './config/index.js';
+export type { ClientAddress, ClientConnection, Connector, ConnectorConfig } from './connector/index.js';
 export {
   ConfigError,
   ErrorCode,
   NoServerForRoute,
   RemoteError,
+  RequestError,
+  ResponseCode,
   RpcTimeout,
   ServerUnavailable,
   ShaddockError,
 } from './errors.js';
+export {
+  type ErrorHandler,
+  type Handler,
+  type HandlerMethod,
+  type HandlerSource,
+  serialFilter,
+  timeFilter,
+  timeoutFilter,
+  toobusyFilter,
+} from './handler/index.js';
 export {
   LocalMembership,
   type Membership,
@@ -66,6 +86,14 @@ export {
   RpcServer,
   type RpcServerOptions,
 } from './rpc/index.js';
+export {
+  BackendSession,
+  BackendSessionService,
+  FrontendSession,
+  type HandlerSession,
+  type SessionData,
+  SessionService,
+} from './session/index.js';
 
 /** The framework's version. */
 export const version = '0.1.0';

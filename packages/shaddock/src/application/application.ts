@@ -1,5 +1,7 @@
+import type { ChannelService } from '../channel/index.js';
 import type { ClusterConfig, ProcessIdentity } from '../config/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
+import type { HandlerSource } from '../handler/index.js';
 import { LocalMembership, type ServerInfo } from '../membership/index.js';
 import type {
   Remotes,
@@ -10,6 +12,7 @@ import type {
   RpcProxy,
   SystemRemotes,
 } from '../rpc/index.js';
+import type { BackendSessionService, SessionService } from '../session/index.js';
 import { type Component, ComponentList } from './component.js';
 import { type HandlerFilter, HandlerFilters } from './filters.js';
 import { Lifecycle, LifecycleHook, type LifecycleListener } from './lifecycle.js';
@@ -67,6 +70,7 @@ export class Application {
   #sysrpc: RpcProxy<SystemRemotes> | undefined;
   #rpcClient: RpcClient | undefined;
   readonly #explicitRemotes = new Map<string, object>();
+  readonly #explicitHandlers = new Map<string, HandlerSource>();
 
   constructor(options: { identity: ProcessIdentity; cluster: ClusterConfig; currentServer: ServerInfo }) {
     this.identity = options.identity;
@@ -126,6 +130,35 @@ export class Application {
     this.#assertNotStarted(`register remote "${name}"`);
     this.#explicitRemotes.set(name, remote);
     return this;
+  }
+
+  /** Handlers registered with {@link registerHandler}, by name. */
+  get explicitHandlers(): ReadonlyMap<string, HandlerSource> {
+    return this.#explicitHandlers;
+  }
+
+  /**
+   * Serves `handler`'s methods as `<this type>.<name>.<method>` routes, besides the handlers found
+   * in `app/servers/<type>/handler/` (for bundlers and tests).
+   */
+  registerHandler(name: string, handler: HandlerSource): this {
+    this.#assertNotStarted(`register handler "${name}"`);
+    this.#explicitHandlers.set(name, handler);
+    return this;
+  }
+
+  /** The frontend's sessions (frontends only). */
+  get sessionService(): SessionService {
+    return this.services.get('sessionService');
+  }
+
+  /** Sessions on any frontend, seen from this server. */
+  get backendSessionService(): BackendSessionService {
+    return this.services.get('backendSessionService');
+  }
+
+  get channelService(): ChannelService {
+    return this.services.get('channelService');
   }
 
   /**

@@ -1,5 +1,9 @@
+import { channelComponent } from '../channel/index.js';
 import { monitorComponent, rpcComponent } from '../components/index.js';
+import { connectorComponent } from '../connector/index.js';
+import { handlerComponent } from '../handler/index.js';
 import { runMaster } from '../master/index.js';
+import { sessionComponent } from '../session/index.js';
 import type { Application } from './application.js';
 import { AppState } from './application.js';
 import { LifecycleHook } from './lifecycle.js';
@@ -48,10 +52,18 @@ async function startServer(app: Application): Promise<void> {
         onAfterStartAll: () => afterStartAll(app),
       })
     : undefined;
-  // Built-in components start first, the monitor before all: membership is full before anyone needs it.
-  app.components.add(rpcComponent(app), true);
-  if (monitor) app.components.add(monitor, true);
-  else app.membership.replace(app.cluster.servers);
+  // Built-in components start first, the monitor before all: membership is full before anyone
+  // needs it; the connector last of them: clients come in once everything behind it runs.
+  const builtIn = [
+    ...(monitor ? [monitor] : []),
+    rpcComponent(app),
+    sessionComponent(app),
+    handlerComponent(app, { handlers: app.explicitHandlers }),
+    channelComponent(app),
+    ...(app.isFrontend() ? [connectorComponent(app)] : []),
+  ];
+  for (const component of builtIn.reverse()) app.components.add(component, true);
+  if (!monitor) app.membership.replace(app.cluster.servers);
 
   await app.lifecycle.run(LifecycleHook.BeforeStartup, app);
   await app.components.run('start');

@@ -38,8 +38,8 @@ export interface HandlerSession {
 export interface SessionRemote {
   bind(sessionId: number, uid: string): Promise<void>;
   unbind(sessionId: number, uid: string): Promise<void>;
-  /** Merges `settings` into the session's settings. */
-  push(sessionId: number, settings: JsonObject): Promise<void>;
+  /** Merges `settings` into the session's settings, then deletes the `removed` keys. */
+  push(sessionId: number, settings: JsonObject, removed?: string[]): Promise<void>;
   /** Replaces the session's settings. */
   pushAll(sessionId: number, settings: JsonObject): Promise<void>;
   getSessionById(sessionId: number): Promise<SessionData | null>;

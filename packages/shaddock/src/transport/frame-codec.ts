@@ -28,21 +28,20 @@ export function encodeFrame(message: unknown): Buffer {
   return frame;
 }
 
-/** Decodes one payload (without its length prefix). Throws an `RpcProtocol` error on bad bytes. */
-export function decodePayload(payload: Uint8Array): unknown {
-  if (payload.length === 0)
-    throw new ShaddockError(ErrorCode.RpcProtocol, 'undecodable frame: empty payload');
+/**
+ * Decodes one payload (without its length prefix), `source[start, end)` (all of it by default),
+ * without making a view of it first. Throws an `RpcProtocol` error on bad bytes.
+ */
+export function decodePayload(source: Uint8Array, start = 0, end = source.length): unknown {
+  const length = end - start;
+  if (length === 0) throw new ShaddockError(ErrorCode.RpcProtocol, 'undecodable frame: empty payload');
   try {
-    return packr.unpack(payload);
+    return packr.unpack(source, { start, end });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ShaddockError(
-      ErrorCode.RpcProtocol,
-      `undecodable frame of ${payload.length} bytes: ${reason}`,
-      {
-        cause: error,
-      },
-    );
+    throw new ShaddockError(ErrorCode.RpcProtocol, `undecodable frame of ${length} bytes: ${reason}`, {
+      cause: error,
+    });
   }
 }
 
@@ -86,7 +85,7 @@ export class FrameReader {
       const length = this.#checkLength(source.readUInt32BE(offset));
       const frameEnd = offset + FRAME_HEADER_LENGTH + length;
       if (frameEnd > end) break;
-      const message = decodePayload(source.subarray(offset + FRAME_HEADER_LENGTH, frameEnd));
+      const message = decodePayload(source, offset + FRAME_HEADER_LENGTH, frameEnd);
       offset = frameEnd;
       if (onFrame(message) === false) return;
     }

@@ -1,0 +1,108 @@
+import type { JsonObject } from '@shaddock/protocol';
+import type { Application } from '../application/index.js';
+import { MASTER_TYPE } from '../application/index.js';
+import {
+  ErrorCode,
+  NoServerForRoute,
+  RemoteError,
+  RequestError,
+  ResponseCode,
+  RpcTimeout,
+} from '../errors.js';
+import { messageOf, unknownRoute } from './error-body.js';
+import type { MessageContext } from './message-context.js';
+import type { ForwardedMessage, ForwardedResponse } from './message-remote.js';
+
+/**
+ * Runs a message on a server of its route's type: picks the server with the type's route function
+ * (`app.route`, else the consistent hash of the session's uid), calls its
+ * `sys.<type>.messageRemote.forwardMessage` with the message and the session's snapshot, and
+ * answers the backend's response. A failed backend answer marks `context` failed (its error
+ * handlers already ran there); no server, or a lost one, throws a `RequestError` (502, 504, 404).
+ */
+export async function forwardMessage(
+  app: Application,
+  context: MessageContext,
+): Promise<JsonObject | undefined> {
+  const { serverType } = context;
+  if (serverType === MASTER_TYPE) throw unknownRoute(context.route);
+  let reply: unknown;
+  try {
+    const rpc = app.rpcClient;
+    const serverId = await rpc.route(serverType, context.session);
+    const message: ForwardedMessage = { id: context.id, route: context.route, body: context.body };
+    reply = await rpc.invoke(
+      serverId,
+      { namespace: 'sys', serverType, remote: 'messageRemote', method: 'forwardMessage' },
+      [message, context.session.export()],
+    );
+  } catch (error) {
+    throw forwardError(app, context, error);
+  }
+  const { response, error } = readReply(reply);
+  if (error !== undefined) {
+    context.error = new RequestError(ErrorCode.HandlerFailed, error.code, error.message);
+    context.failed = true;
+  }
+  return response;
+}
+
+function forwardError(app: Application, context: MessageContext, error: unknown): RequestError {
+  const { serverType, route } = context;
+  if (error instanceof NoServerForRoute && !isKnownType(app, serverType)) return unknownRoute(route);
+  if (error instanceof RpcTimeout) {
+    return new RequestError(
+      ErrorCode.RequestTimeout,
+      ResponseCode.Timeout,
+      `${route}: the ${serverType} server did not answer in time`,
+      { cause: error },
+    );
+  }
+  if (error instanceof RemoteError) {
+    return new RequestError(
+      ErrorCode.HandlerFailed,
+      ResponseCode.HandlerError,
+      `${route}: ${messageOf(error)}`,
+      { cause: error },
+    );
+  }
+  return new RequestError(
+    ErrorCode.ForwardFailed,
+    ResponseCode.ServerUnavailable,
+    `${route}: no ${serverType} server can take it (${messageOf(error)})`,
+    { cause: error },
+  );
+}
+
+function isKnownType(app: Application, serverType: string): boolean {
+  return (
+    app.getServersByType(serverType).length > 0 ||
+    app.getServersFromConfig().some((server) => server.serverType === serverType)
+  );
+}
+
+function readReply(reply: unknown): ForwardedResponse {
+  if (typeof reply === 'object' && reply !== null) {
+    const { response, error } = reply as { response?: unknown; error?: unknown };
+    const body = response === null || response === undefined ? undefined : response;
+    if (body === undefined || (typeof body === 'object' && !Array.isArray(body))) {
+      const failure = readFailure(error);
+      const answer = { response: body as JsonObject | undefined };
+      return failure === undefined ? answer : { ...answer, error: failure };
+    }
+  }
+  throw new RequestError(
+    ErrorCode.ForwardFailed,
+    ResponseCode.ServerUnavailable,
+    'the backend sent a malformed reply',
+  );
+}
+
+function readFailure(error: unknown): ForwardedResponse['error'] {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return {
+    code: typeof code === 'number' ? code : ResponseCode.HandlerError,
+    message: typeof message === 'string' ? message : 'the request failed',
+  };
+}

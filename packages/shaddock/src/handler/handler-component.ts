@@ -1,0 +1,46 @@
+import type { Application, Component } from '../application/index.js';
+import { HandlerPipeline, type HandlerPipelineOptions } from './handler-pipeline.js';
+import { createMessageRemote } from './message-remote.js';
+import type { HandlerSource } from './types.js';
+
+declare module '../application/services.js' {
+  interface Services {
+    /** The handlers of this server and the frontend path's filter chain. */
+    handlers: HandlerPipeline;
+  }
+}
+
+/** Options of {@link handlerComponent}. */
+export interface HandlerComponentOptions extends HandlerPipelineOptions {
+  /** Handlers registered in code (`app.registerHandler`), added after the handler folder's. */
+  readonly handlers?: Iterable<readonly [string, HandlerSource]>;
+}
+
+/** The handler component: its pipeline is the `handlers` service. */
+export interface HandlerComponent extends Component {
+  readonly name: 'handler';
+  readonly pipeline: HandlerPipeline;
+  start(): Promise<void>;
+}
+
+/**
+ * Provides the `handlers` service at once; on `start`, loads the handlers of `app.serverType`
+ * from `app/servers/<type>/handler/` and those given in `options.handlers`, then offers them to
+ * frontends as the system remote `messageRemote`. Load it after the RPC component (every server
+ * but the master).
+ */
+export function handlerComponent(app: Application, options: HandlerComponentOptions = {}): HandlerComponent {
+  const pipeline = new HandlerPipeline(app, options);
+  app.services.provide('handlers', pipeline);
+  return {
+    name: 'handler',
+    pipeline,
+    async start() {
+      await pipeline.load();
+      for (const [name, handler] of options.handlers ?? []) pipeline.registerHandler(name, handler);
+      app.services
+        .get('remoteRegistry')
+        .registerSystemRemote(app.serverType, 'messageRemote', createMessageRemote(pipeline));
+    },
+  };
+}

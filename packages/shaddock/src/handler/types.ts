@@ -1,0 +1,52 @@
+import type { JsonObject } from '@shaddock/protocol';
+import type { Application, HandlerContext } from '../application/index.js';
+import type { HandlerSession } from '../session/index.js';
+
+export type { HandlerContext };
+
+/**
+ * One handler method, routed as `serverType.handler.method`: it gets the message body and the
+ * session and answers the response body (a notify's answer is dropped). What it throws answers
+ * `{ code, message }`: the error's numeric `code`, else 500.
+ *
+ * @example
+ * const send: HandlerMethod<{ text: string }, { ok: boolean }> = async (message, session) => ({ ok: true });
+ */
+export type HandlerMethod<
+  Message extends JsonObject = JsonObject,
+  Response extends JsonObject | undefined = JsonObject | undefined,
+> = (
+  message: Message,
+  session: HandlerSession,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a method that answers nothing is typed `void`, not `undefined`.
+) => Promise<Response | void> | Response | void;
+
+/**
+ * A handler: an object whose own methods (own properties, or the methods of its class and the
+ * classes it extends) are {@link HandlerMethod}s. `Object.prototype`'s names are never routes.
+ */
+export type Handler = object;
+
+/** How a handler is given: the object, a factory `(app) => handler`, or a class `new (app)`. */
+export type HandlerSource = Handler | ((app: Application) => Handler) | (new (app: Application) => Handler);
+
+/**
+ * The `errorHandler` and `globalErrorHandler` settings: turns an error into a response body, or
+ * returns `undefined` to answer the default `{ code, message }`.
+ */
+export type ErrorHandler = (
+  error: unknown,
+  message: JsonObject,
+  session: HandlerSession,
+  context: HandlerContext,
+) => JsonObject | undefined | Promise<JsonObject | undefined>;
+
+/** Where the pipeline reports what no client hears of: failed notifies, failing after filters. */
+export interface HandlerLogger {
+  warn(line: string, error?: unknown): void;
+}
+
+/** `console.warn`. */
+export const consoleHandlerLogger: HandlerLogger = {
+  warn: (line, error) => (error === undefined ? console.warn(line) : console.warn(line, error)),
+};
