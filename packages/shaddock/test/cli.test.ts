@@ -4,17 +4,9 @@ import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdminClient, type ServerRow } from '../src/admin/index.js';
 import { runCli } from '../src/cli/index.js';
-import {
-  ADMIN,
-  alive,
-  FIXTURE_APP,
-  freePort,
-  makeAppFolder,
-  PidTracker,
-  SHADDOCK_BIN,
-  waitFor,
-  waitGone,
-} from './fixtures/monitor-harness.js';
+import { FIXTURE_APP } from './fixtures/monitor-harness.js';
+import { ADMIN, freePort, makeAppFolder } from './support/app-folder.js';
+import { alive, PidTracker, SHADDOCK_BIN, waitFor, waitGone } from './support/processes.js';
 
 const pids = new PidTracker();
 const cleanups: (() => void)[] = [];

@@ -6,7 +6,8 @@ import { ErrorCode } from '../src/errors.js';
 import { findPortHolders } from '../src/master/index.js';
 import { connectFramed } from '../src/transport/index.js';
 import { server, TestClusters } from './fixtures/monitor-cluster.js';
-import { ADMIN, alive, freePort, waitFor, waitGone } from './fixtures/monitor-harness.js';
+import { ADMIN, freePort } from './support/app-folder.js';
+import { alive, waitFor, waitGone } from './support/processes.js';
 
 const clusters = new TestClusters();
 

@@ -113,6 +113,7 @@ function ready(record: ServerRecord, options: ControlServerOptions): void {
   record.ready = true;
   record.readyAt = Date.now();
   if (record.state === 'starting') record.state = 'running';
+  options.registry.announce(record);
   options.log(`${record.info.id} is ready`);
   if (options.allStarted()) options.registry.send(record, { type: 'after-start-all' });
   options.registry.changed();

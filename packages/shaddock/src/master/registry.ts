@@ -22,7 +22,9 @@ export interface ServerRecord {
   token: string | undefined;
   /** The control connection of the current child, once it registered. */
   socket: FramedSocket | undefined;
-  /** What membership holds for this server while it is registered. */
+  /** What the server registered as: it gets membership at once, the others hear of it once it is ready. */
+  registered: ServerInfo | undefined;
+  /** What membership holds for this server while it is registered and ready. */
   member: ServerInfo | undefined;
   /** A stop was asked for: its exit is no crash, and it is not restarted. */
   stopOrdered: boolean;
@@ -80,6 +82,7 @@ export class Registry {
       launches: 0,
       token: undefined,
       socket: undefined,
+      registered: undefined,
       member: undefined,
       stopOrdered: false,
       crashStreak: 0,
@@ -108,17 +111,29 @@ export class Registry {
     return members;
   }
 
-  /** Registers a server: it gets the whole membership, every other registered server hears of it. */
+  /**
+   * Registers a server: it gets the whole membership (itself included) at once, so its components
+   * can call others while they start; the others hear of it only once it is ready
+   * ({@link Registry.announce}), so no call reaches a server that is not listening yet.
+   */
   join(record: ServerRecord, socket: FramedSocket, member: ServerInfo): void {
     record.socket = socket;
-    record.member = member;
-    this.send(record, { type: 'registered', servers: this.members() });
-    this.#broadcast({ type: 'add', server: member }, record);
+    record.registered = member;
+    this.send(record, { type: 'registered', servers: [...this.members(), member] });
+    this.changed();
+  }
+
+  /** A registered server is ready: every other registered server hears of it. */
+  announce(record: ServerRecord): void {
+    if (!record.registered || record.member) return;
+    record.member = record.registered;
+    this.#broadcast({ type: 'add', server: record.member }, record);
     this.changed();
   }
 
   /** Takes a server out of membership, telling every other registered server at once. */
   leave(record: ServerRecord): void {
+    record.registered = undefined;
     if (!record.member) return;
     record.member = undefined;
     this.#broadcast({ type: 'remove', id: record.info.id }, record);
@@ -132,7 +147,7 @@ export class Registry {
 
   /** Asks a registered server for its process figures; `undefined` when it does not answer in time. */
   requestStats(record: ServerRecord, timeoutMs: number): Promise<ProcessStats | undefined> {
-    if (!record.socket || !record.member) return Promise.resolve(undefined);
+    if (!record.socket || !record.registered) return Promise.resolve(undefined);
     const requestId = this.#nextRequestId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.answerStats(requestId, undefined), timeoutMs);
@@ -175,7 +190,7 @@ export class Registry {
 
   #broadcast(message: MasterMessage, except: ServerRecord): void {
     for (const record of this.#records.values()) {
-      if (record !== except && record.member) this.send(record, message);
+      if (record !== except && record.registered) this.send(record, message);
     }
   }
 }

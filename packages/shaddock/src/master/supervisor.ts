@@ -121,7 +121,7 @@ export class Supervisor {
       this.#holdDown(record);
       if (!record.child) continue;
       record.state = 'stopping';
-      if (record.member) registry.send(record, { type: 'stop', deadlineMs });
+      if (record.registered) registry.send(record, { type: 'stop', deadlineMs });
       else signalProcess(record.child, 'SIGTERM');
     }
     registry.changed();

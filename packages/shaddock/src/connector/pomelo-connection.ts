@@ -1,0 +1,297 @@
+import {
+  type DecodedMessage,
+  encodeKick,
+  encodePackage,
+  isProtocolError,
+  type JsonObject,
+  MessageType,
+  PackageType,
+  type ProtocolError,
+} from '@shaddock/protocol';
+import { ResponseCode } from '../errors.js';
+import type { ClientAddress, ClientConnection } from './client-connection.js';
+import { CloseReason, type ConnectionContext } from './connection-context.js';
+import { encodeResponse } from './frontend-codec.js';
+import { answerHandshake, type HandshakeOutcome, refusal } from './handshake.js';
+import type { SchedulableConnection } from './push-scheduler.js';
+import { TokenBucket } from './rate-limit.js';
+import type { ClientTransport, TransportSink } from './transport.js';
+
+const HEARTBEAT = encodePackage(PackageType.Heartbeat);
+const RATE_LIMITED: JsonObject = { code: ResponseCode.RateLimited, message: 'too many requests' };
+const INTERNAL_ERROR: JsonObject = { code: ResponseCode.HandlerError, message: 'internal error' };
+/** How long a closing socket may take to flush and say goodbye before it is dropped. */
+const CLOSE_GRACE_MS = 2000;
+
+// Pomelo's socket states, plus HANDSHAKING while the user's handshake hook runs.
+const INITED = 0;
+const HANDSHAKING = 1;
+const WAIT_ACK = 2;
+const WORKING = 3;
+const CLOSED = 4;
+
+/**
+ * One client connection speaking Pomelo: the handshake state machine (INITED → WAIT_ACK →
+ * WORKING → CLOSED; a package out of turn closes it), heartbeats, messages into the handler
+ * pipeline, responses and pushes out, kick, and the per-connection protections.
+ */
+export class PomeloConnection<S extends { readonly id: number }>
+  implements ClientConnection, TransportSink, SchedulableConnection
+{
+  readonly id: number;
+  readonly remoteAddress: ClientAddress;
+  readonly #transport: ClientTransport;
+  readonly #context: ConnectionContext<S>;
+  readonly #limiter: TokenBucket | undefined;
+  #state = INITED;
+  #session: S | undefined;
+  #inflight = 0;
+  #paused = false;
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #silentSweeps = 0;
+  #ageSweeps = 0;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  #gone = false;
+  #whenGone: Promise<void> | undefined;
+  #resolveGone: (() => void) | undefined;
+
+  constructor(id: number, transport: ClientTransport, context: ConnectionContext<S>) {
+    this.id = id;
+    this.#transport = transport;
+    this.#context = context;
+    this.remoteAddress = transport.remoteAddress;
+    const rate = context.settings.rateLimit;
+    this.#limiter = rate === undefined ? undefined : new TokenBucket(rate);
+  }
+
+  get bufferedAmount(): number {
+    return this.#transport.bufferedAmount + this.#queuedBytes;
+  }
+
+  get closed(): boolean {
+    return this.#state === CLOSED;
+  }
+
+  /** Starts reading; `first` holds bytes already read from the socket. */
+  start(first?: Uint8Array): void {
+    this.#transport.attach(this, first);
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.#state === CLOSED) return;
+    if (this.#queue.length > 0) {
+      this.#append(bytes);
+      return;
+    }
+    const buffered = this.#transport.bufferedAmount;
+    if (buffered > 0 && buffered + bytes.length > this.#context.settings.maxBufferedBytes) {
+      this.#drop(CloseReason.SlowClient);
+      return;
+    }
+    this.#transport.write(bytes);
+  }
+
+  enqueue(bytes: Uint8Array): boolean {
+    if (this.#state === CLOSED) return false;
+    const first = this.#queue.length === 0;
+    this.#append(bytes);
+    return first && this.#queue.length > 0;
+  }
+
+  flushQueue(): void {
+    const chunks = this.#queue;
+    if (chunks.length === 0 || this.#state === CLOSED) return;
+    const total = this.#queuedBytes;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#transport.writeMany(chunks, total);
+  }
+
+  kick(reason: string): void {
+    if (this.#state === CLOSED) return;
+    this.send(encodeKick(reason));
+    this.close(reason);
+  }
+
+  close(reason: string): void {
+    if (this.#state === CLOSED) return;
+    this.flushQueue();
+    this.#state = CLOSED;
+    // Read on, or the client's goodbye (FIN, close frame) is never seen.
+    if (this.#paused) this.#transport.resume();
+    this.#transport.close();
+    this.#graceTimer = setTimeout(() => this.#transport.destroy(), CLOSE_GRACE_MS);
+    this.#graceTimer.unref();
+    this.#finish(reason);
+  }
+
+  /** Drops the socket at once (after `kick`, what was written is flushed first). */
+  terminate(): void {
+    this.#transport.destroy();
+  }
+
+  /** Settles once the socket is gone, not only closing. */
+  whenClosed(): Promise<void> {
+    if (this.#gone) return Promise.resolve();
+    this.#whenGone ??= new Promise((resolve) => {
+      this.#resolveGone = resolve;
+    });
+    return this.#whenGone;
+  }
+
+  /** Counts one sweep of the connector's clock; closes a connection silent or stuck in its handshake too long. */
+  sweep(silenceSweeps: number, handshakeSweeps: number): void {
+    if (this.#state === CLOSED) return;
+    // A paused socket is not read, so its heartbeats are not seen: that is not silence.
+    if (silenceSweeps > 0 && !this.#paused && ++this.#silentSweeps > silenceSweeps) {
+      this.close(CloseReason.HeartbeatTimeout);
+    } else if (this.#state !== WORKING && ++this.#ageSweeps > handshakeSweeps) {
+      this.close(CloseReason.HandshakeTimeout);
+    }
+  }
+
+  onPackage(type: PackageType, body: Uint8Array): void {
+    const state = this.#state;
+    this.#silentSweeps = 0;
+    if (state === WORKING && type === PackageType.Data) this.#onData(body);
+    else if (state === WORKING && type === PackageType.Heartbeat) this.send(HEARTBEAT);
+    else if (state === INITED && type === PackageType.Handshake) this.#onHandshake(body);
+    else if (state === WAIT_ACK && type === PackageType.HandshakeAck) this.#onAck();
+    else if (state !== CLOSED) this.close(CloseReason.UnexpectedPackage);
+  }
+
+  onProtocolError(error: ProtocolError): void {
+    this.close(error.code);
+  }
+
+  onClose(reason: string | undefined): void {
+    clearTimeout(this.#graceTimer);
+    if (this.#gone) return;
+    this.#gone = true;
+    this.#resolveGone?.();
+    if (this.#state === CLOSED) return;
+    this.#state = CLOSED;
+    this.#finish(reason ?? CloseReason.ClientClosed);
+  }
+
+  #append(bytes: Uint8Array): void {
+    const buffered = this.bufferedAmount;
+    if (buffered > 0 && buffered + bytes.length > this.#context.settings.maxBufferedBytes) {
+      this.#drop(CloseReason.SlowClient);
+      return;
+    }
+    this.#queue.push(bytes);
+    this.#queuedBytes += bytes.length;
+  }
+
+  /** Closes at once, dropping what is unsent (a slow client gets nothing more). */
+  #drop(reason: string): void {
+    this.#state = CLOSED;
+    this.#transport.destroy();
+    this.#finish(reason);
+  }
+
+  #finish(reason: string): void {
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#context.closed(this.id);
+    const session = this.#session;
+    if (session === undefined) return;
+    this.#session = undefined;
+    try {
+      this.#context.sessions.remove(session.id, reason);
+    } catch (error) {
+      this.#context.report(error);
+    }
+  }
+
+  #onHandshake(body: Uint8Array): void {
+    const { settings, handshake } = this.#context;
+    answerHandshake(body, settings, handshake, this, this.#handshakeOutcome);
+  }
+
+  readonly #handshakeOutcome: HandshakeOutcome = {
+    waiting: () => {
+      this.#state = HANDSHAKING;
+    },
+    accept: (response) => {
+      if (this.#state === CLOSED) return;
+      this.#state = WAIT_ACK;
+      this.send(response);
+    },
+    refuse: (code, reason) => {
+      if (this.#state === CLOSED) return;
+      this.send(refusal(code));
+      this.close(reason);
+    },
+    report: (error) => this.#context.report(error),
+  };
+
+  #onAck(): void {
+    this.#state = WORKING;
+    try {
+      this.#session = this.#context.sessions.create(this);
+    } catch (error) {
+      this.#context.report(error);
+      this.close(CloseReason.InternalError);
+      return;
+    }
+    // As Pinus: the ACK counts as the first heartbeat, answered at once.
+    if (this.#context.settings.heartbeatSeconds > 0) this.send(HEARTBEAT);
+  }
+
+  #onData(body: Uint8Array): void {
+    const context = this.#context;
+    let message: DecodedMessage;
+    try {
+      message = context.codec.decodeFromClient(body);
+    } catch (error) {
+      this.close(isProtocolError(error) ? error.code : CloseReason.InternalError);
+      return;
+    }
+    if (this.#limiter !== undefined && !this.#limiter.take()) {
+      if (message.type === MessageType.Request) this.#respond(message, RATE_LIMITED, true);
+      return;
+    }
+    if (++this.#inflight >= context.settings.maxPendingRequests && !this.#paused) {
+      this.#paused = true;
+      this.#transport.pause();
+    }
+    context.inflight(1);
+    let pending: Promise<JsonObject | undefined>;
+    try {
+      pending = context.handlers.handleClientMessage(
+        context.sessions.frontendSession(this.#session as S),
+        message,
+      );
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (response) => this.#settle(message, response),
+      (error: unknown) => {
+        context.report(error);
+        this.#settle(message, undefined);
+        if (message.type === MessageType.Request) this.#respond(message, INTERNAL_ERROR, true);
+      },
+    );
+  }
+
+  #settle(message: DecodedMessage, response: JsonObject | undefined): void {
+    this.#inflight--;
+    this.#context.inflight(-1);
+    if (this.#paused && this.#inflight <= this.#context.settings.maxPendingRequests >> 1) {
+      this.#paused = false;
+      this.#transport.resume();
+    }
+    if (message.type === MessageType.Request && response !== undefined) this.#respond(message, response);
+  }
+
+  /** `own`: a body the connector made (429, 500), not the route's response: JSON, whatever its proto. */
+  #respond(message: DecodedMessage, body: JsonObject, own = false): void {
+    if (this.#state === CLOSED) return;
+    const { codec, report } = this.#context;
+    this.send(encodeResponse(codec, message.id, own ? '' : message.route, body, report));
+  }
+}
