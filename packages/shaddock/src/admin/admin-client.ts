@@ -156,6 +156,14 @@ export class AdminClient {
   }
 
   /** Starts a known server that is stopped or crashed; resolves once it is ready. */
+  /** Adds IPs to (and removes IPs from) every frontend's blacklist; returns the whole list and the frontends told. */
+  blacklist(change: {
+    add?: string[];
+    remove?: string[];
+  }): Promise<{ blacklist: string[]; frontends: string[] }> {
+    return this.#request('blacklist', change);
+  }
+
   start(id: string): Promise<ServerRow> {
     return this.#request('start', { id });
   }

@@ -59,6 +59,14 @@ function serverInfo(value: unknown): ServerInfo {
   return { ...value, frontend: value['frontend'] === true } as ServerInfo;
 }
 
+function stringList(value: unknown, name: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item !== '')) {
+    throw invalid(`blacklist: "${name}" must be a list of IPs or patterns`);
+  }
+  return value;
+}
+
 /** Checks a command's arguments as they came off the wire. */
 function parseArgs<K extends AdminCommandName>(command: K, raw: unknown): AdminCommandMap[K]['args'] {
   const args = isFields(raw) ? raw : {};
@@ -78,6 +86,7 @@ function parseArgs<K extends AdminCommandName>(command: K, raw: unknown): AdminC
       if (typeof args['id'] !== 'string') throw invalid('start needs a server id');
       return { id: args['id'] };
     },
+    blacklist: () => ({ add: stringList(args['add'], 'add'), remove: stringList(args['remove'], 'remove') }),
   };
   return parsed[command]();
 }

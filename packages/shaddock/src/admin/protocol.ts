@@ -39,6 +39,11 @@ export interface AdminCommandMap {
   restart: { args: { ids?: string[] }; result: { restarted: string[] } };
   /** Starts one known server that is stopped or crashed. */
   start: { args: { id: string }; result: ServerRow };
+  /** Changes the IP blacklist of every frontend, now and for frontends that start later. */
+  blacklist: {
+    args: { add?: string[]; remove?: string[] };
+    result: { blacklist: string[]; frontends: string[] };
+  };
 }
 
 /** The name of an admin command. */
@@ -52,6 +57,7 @@ export const adminCommandNames: readonly AdminCommandName[] = [
   'add',
   'restart',
   'start',
+  'blacklist',
 ];
 
 /** What the master offers to admin sessions: one method per command. */

@@ -26,6 +26,12 @@ export function monitorComponent(
     membership: app.membership,
     onStop: callbacks.onStop,
     onAfterStartAll: callbacks.onAfterStartAll,
+    onBlacklist: (add, remove) => {
+      if (!app.services.has('connector')) return;
+      const { blacklist } = app.services.get('connector');
+      for (const ip of remove) blacklist.delete(ip);
+      for (const ip of add) blacklist.add(ip);
+    },
   });
   return {
     name: 'monitor',

@@ -32,5 +32,6 @@ export function adminCommandsFor(master: Master, cluster: ClusterControl): Admin
     add: ({ server }) => master.add(server),
     restart: async ({ ids }) => ({ restarted: await master.restart(ids) }),
     start: ({ id }) => master.startServer(id),
+    blacklist: async ({ add, remove }) => master.blacklist(add, remove),
   };
 }

@@ -34,7 +34,9 @@ export type MasterMessage =
   | { type: 'after-start-all' }
   /** Stop gracefully; the master kills the process once `deadlineMs` has passed. */
   | { type: 'stop'; deadlineMs: number }
-  | { type: 'stats'; requestId: number };
+  | { type: 'stats'; requestId: number }
+  /** Frontends: change the connector's run-time IP blacklist. */
+  | { type: 'blacklist'; add: string[]; remove: string[] };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -77,6 +79,10 @@ export function parseMasterMessage(message: unknown): MasterMessage | undefined 
       return typeof message['deadlineMs'] === 'number' ? (message as MasterMessage) : undefined;
     case 'stats':
       return typeof message['requestId'] === 'number' ? (message as MasterMessage) : undefined;
+    case 'blacklist':
+      return Array.isArray(message['add']) && Array.isArray(message['remove'])
+        ? (message as MasterMessage)
+        : undefined;
     case 'after-start-all':
     case 'refused':
       return message as MasterMessage;

@@ -221,6 +221,19 @@ export class Master {
     return records.map((record) => record.info.id);
   }
 
+  /** Changes every frontend's run-time IP blacklist; frontends that register later get it too. */
+  blacklist(
+    add: readonly string[] = [],
+    remove: readonly string[] = [],
+  ): { blacklist: string[]; frontends: string[] } {
+    for (const ip of remove) this.#registry.blacklist.delete(ip);
+    for (const ip of add) this.#registry.blacklist.add(ip);
+    const frontends = this.#registry.records().filter((record) => record.registered?.frontend === true);
+    for (const record of frontends)
+      this.#registry.send(record, { type: 'blacklist', add: [...add], remove: [...remove] });
+    return { blacklist: [...this.#registry.blacklist], frontends: frontends.map((record) => record.info.id) };
+  }
+
   /** The `list` rows: the master, then every server, with the figures each reports. */
   async list(): Promise<ServerRow[]> {
     const { id, host } = this.#config.master;

@@ -13,6 +13,8 @@ export interface MonitorClientOptions {
   readonly membership: LocalMembership;
   /** The master ordered a graceful stop; the process is expected to exit once this settles. */
   readonly onStop: (deadlineMs: number) => Promise<void>;
+  /** The master changed the frontends' run-time IP blacklist. */
+  readonly onBlacklist?: (add: readonly string[], remove: readonly string[]) => void;
   /** Every server is ready (or, for a server restarted or added later, this one is). */
   readonly onAfterStartAll?: () => void | Promise<void>;
   /** The connection to the master was lost without a stop order (default: `process.exit(1)`). */
@@ -150,6 +152,9 @@ export class MonitorClient {
         break;
       case 'stats':
         this.#send({ type: 'stats', requestId: message.requestId, stats: ownStats() });
+        break;
+      case 'blacklist':
+        this.#options.onBlacklist?.(message.add, message.remove);
         break;
     }
   }

@@ -64,6 +64,8 @@ export function restartsOnCrash(info: ServerInfo): boolean {
  */
 export class Registry {
   readonly #records = new Map<string, ServerRecord>();
+  /** The run-time IP blacklist every frontend holds; a frontend gets it when it registers. */
+  readonly blacklist = new Set<string>();
   readonly #waiters = new Set<() => void>();
   readonly #stats = new Map<number, (stats: ProcessStats | undefined) => void>();
   #nextRequestId = 1;
@@ -120,6 +122,9 @@ export class Registry {
     record.socket = socket;
     record.registered = member;
     this.send(record, { type: 'registered', servers: [...this.members(), member] });
+    if (member.frontend && this.blacklist.size > 0) {
+      this.send(record, { type: 'blacklist', add: [...this.blacklist], remove: [] });
+    }
     this.changed();
   }
 
