@@ -80,6 +80,8 @@ console.log(
 );
 // The target is for the bundle without protobuf, which an app without protos never loads.
 if (report.withoutProtobuf.gzipBytes > TARGET_GZIP_BYTES) {
-  console.warn(`warning: ${report.withoutProtobuf.gzipBytes - TARGET_GZIP_BYTES} bytes over the min+gzip target`);
+  console.warn(
+    `warning: ${report.withoutProtobuf.gzipBytes - TARGET_GZIP_BYTES} bytes over the min+gzip target`,
+  );
   if (process.argv.includes('--strict')) process.exitCode = 1;
 }

@@ -147,7 +147,20 @@ function encodeBody(protos: ProtobufCodec | undefined, route: string, body: Json
 }
 
 function decodeBody(protos: ProtobufCodec | undefined, route: string, bytes: Uint8Array): JsonObject {
-  if (protos?.has(route)) return protos.decode(route, bytes);
+  if (protos?.has(route)) {
+    try {
+      return protos.decode(route, bytes);
+    } catch (error) {
+      // A server answers errors on a proto route as JSON (`{ code, message }` rarely fits the
+      // route's proto); a JSON object never decodes as pomelo-protobuf, so read it as one.
+      if (bytes[0] !== 0x7b) throw error;
+      return decodeJson(route, bytes);
+    }
+  }
+  return decodeJson(route, bytes);
+}
+
+function decodeJson(route: string, bytes: Uint8Array): JsonObject {
   if (bytes.length === 0) return {};
   let value: unknown;
   try {

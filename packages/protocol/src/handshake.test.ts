@@ -43,6 +43,18 @@ describe('handshake and kick bodies', () => {
     expect(decodeHandshakeRequest(utf8('{}'))).toEqual({ sys: {} });
   });
 
+  it("reads the Pomelo JS client's numeric versions: 0 means nothing cached", () => {
+    expect(
+      decodeHandshakeRequest(utf8('{"sys":{"type":"js-websocket","protoVersion":0,"dictVersion":0}}')),
+    ).toEqual({
+      sys: { type: 'js-websocket' },
+    });
+    expect(decodeHandshakeRequest(utf8('{"sys":{"protoVersion":17}}'))).toEqual({
+      sys: { protoVersion: '17' },
+    });
+    expect(() => decodeHandshakeRequest(utf8('{"sys":{"dictVersion":{}}}'))).toThrow(ProtocolError);
+  });
+
   it('rejects handshakes that are not JSON objects of the right shape', () => {
     for (const text of ['', 'nope', '[]', '{"sys":3}', '{"user":"x"}', '{"sys":{"type":5}}']) {
       expect(() => decodeHandshakeRequest(utf8(text)), text).toThrow(ProtocolError);

@@ -85,14 +85,31 @@ export function decodeHandshakeRequest(body: Uint8Array): HandshakeRequest {
       'a handshake needs object "sys" and "user" fields',
     );
   }
-  for (const key of ['type', 'version', 'dictVersion', 'protoVersion'] as const) {
+  for (const key of ['type', 'version'] as const) {
     const field = sys[key];
     if (field !== undefined && typeof field !== 'string') {
       throw new ProtocolError(ProtocolErrorCode.InvalidHandshake, `handshake sys.${key} must be a string`);
     }
   }
-  const request = { ...value, sys } as unknown as HandshakeRequest;
-  return user === undefined ? { sys: request.sys } : { sys: request.sys, user: request.user ?? {} };
+  const { dictVersion, protoVersion, ...rest } = sys;
+  const checked: Record<string, unknown> = { ...rest };
+  const dict = cachedVersion(dictVersion, 'dictVersion');
+  const proto = cachedVersion(protoVersion, 'protoVersion');
+  if (dict !== undefined) checked['dictVersion'] = dict;
+  if (proto !== undefined) checked['protoVersion'] = proto;
+  const request = { sys: checked } as unknown as HandshakeRequest;
+  return user === undefined ? request : { sys: request.sys, user: user as JsonObject };
+}
+
+/**
+ * A cached version a client sent. Pomelo's JS client starts from the number `0` (nothing cached)
+ * and sends the server's string once it has one; numbers other than 0 are read as strings.
+ */
+function cachedVersion(value: unknown, key: string): string | undefined {
+  if (value === undefined || value === null || value === 0 || value === '') return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new ProtocolError(ProtocolErrorCode.InvalidHandshake, `handshake sys.${key} must be a string`);
 }
 
 /** Decodes a server's HANDSHAKE body. */

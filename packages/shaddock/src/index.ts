@@ -9,6 +9,8 @@
  * await app.start();
  * ```
  */
+import { createRequire } from 'node:module';
+
 export {
   Application,
   AppState,
@@ -95,5 +97,6 @@ export {
   SessionService,
 } from './session/index.js';
 
-/** The framework's version. */
-export const version = '0.1.0';
+/** The framework's version, from its package.json. */
+export const version: string = (createRequire(import.meta.url)('../package.json') as { version: string })
+  .version;

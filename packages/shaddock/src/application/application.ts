@@ -44,8 +44,10 @@ export const MASTER_TYPE = 'master';
  */
 export class Application {
   readonly env: string;
-  /** The app's folder, the one that holds `config/` and `app/servers/`. */
+  /** The app's folder, the one that holds `config/`. */
   readonly base: string;
+  /** The folder that holds `app/servers/<type>/{handler,remote}`: the entry's folder (`dist/` for a compiled app). */
+  readonly appDir: string;
   readonly serverId: string;
   readonly serverType: string;
   readonly cluster: ClusterConfig;
@@ -72,11 +74,17 @@ export class Application {
   readonly #explicitRemotes = new Map<string, object>();
   readonly #explicitHandlers = new Map<string, HandlerSource>();
 
-  constructor(options: { identity: ProcessIdentity; cluster: ClusterConfig; currentServer: ServerInfo }) {
+  constructor(options: {
+    identity: ProcessIdentity;
+    cluster: ClusterConfig;
+    currentServer: ServerInfo;
+    appDir?: string;
+  }) {
     this.identity = options.identity;
     this.cluster = options.cluster;
     this.env = options.cluster.env;
     this.base = options.cluster.base;
+    this.appDir = options.appDir ?? options.cluster.base;
     this.#currentServer = options.currentServer;
     this.serverId = options.currentServer.id;
     this.serverType = options.currentServer.serverType;

@@ -7,8 +7,16 @@ import { Application, MASTER_TYPE } from './application.js';
 
 /** Where `createApp` reads its identity and configuration; every field has a default. */
 export interface CreateAppOptions {
-  /** The app's folder (holding `config/`); default: the entry script's folder, or its parent when that holds `config/`. */
+  /**
+   * The app's folder (holding `config/`); default: `SHADDOCK_BASE` from the environment, else the
+   * entry script's folder, or its parent when that holds `config/`.
+   */
   readonly base?: string;
+  /**
+   * The folder holding `app/servers/<type>/{handler,remote}`; default: the entry script's folder
+   * when it holds `app/` (`dist/` for a compiled app), else `base`.
+   */
+  readonly appDir?: string;
   /** `key=value` arguments; default `process.argv.slice(2)`. */
   readonly argv?: readonly string[];
   /** Where `NODE_ENV` and the `SHADDOCK_…` variables are read; default `process.env`. */
@@ -28,16 +36,11 @@ export interface CreateAppOptions {
  * ```
  */
 export async function createApp(options: CreateAppOptions = {}): Promise<Application> {
-  const identity = readProcessIdentity(
-    options.argv ?? process.argv.slice(2),
-    options.environment ?? process.env,
-  );
-  const base = path.resolve(options.base ?? defaultBase());
-  const cluster = await loadClusterConfig({
-    base,
-    env: identity.env,
-    environment: options.environment ?? process.env,
-  });
+  const environment = options.environment ?? process.env;
+  const identity = readProcessIdentity(options.argv ?? process.argv.slice(2), environment);
+  const base = path.resolve(options.base ?? (environment['SHADDOCK_BASE'] || defaultBase()));
+  const appDir = path.resolve(options.appDir ?? defaultAppDir(base));
+  const cluster = await loadClusterConfig({ base, env: identity.env, environment });
   let currentServer: ServerInfo | undefined;
   if (identity.serverId === undefined) {
     currentServer = { ...cluster.master, serverType: MASTER_TYPE, frontend: false };
@@ -53,7 +56,15 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Applica
       `server "${identity.serverId}" is not in the ${identity.env} servers and its arguments do not describe it`,
     );
   }
-  return new Application({ identity, cluster, currentServer });
+  return new Application({ identity, cluster, currentServer, appDir });
+}
+
+/** The entry's folder (compiled code, `dist/` for a TypeScript app) when it holds `app/`. */
+function defaultAppDir(base: string): string {
+  const entry = process.argv[1];
+  if (entry === undefined) return base;
+  const folder = path.dirname(path.resolve(entry));
+  return existsSync(path.join(folder, 'app')) ? folder : base;
 }
 
 function defaultBase(): string {
@@ -61,7 +72,8 @@ function defaultBase(): string {
   if (entry === undefined) return process.cwd();
   const folder = path.dirname(path.resolve(entry));
   // A compiled app runs from dist/ while config/ stays in the app's folder.
-  if (!existsSync(path.join(folder, 'config')) && existsSync(path.join(folder, '..', 'config')))
+  if (!existsSync(path.join(folder, 'config')) && existsSync(path.join(folder, '..', 'config'))) {
     return path.dirname(folder);
+  }
   return folder;
 }

@@ -3,6 +3,7 @@ import { readProcessIdentity, serverInfoFromIdentity } from '../config/index.js'
 import { ErrorCode, ShaddockError } from '../errors.js';
 import type { ServerInfo } from '../membership/index.js';
 import { type ConnectionOptions, withAdmin } from './connection.js';
+import { formatInitResult, initApp } from './init.js';
 import type { CliIo } from './io.js';
 import { startMaster } from './start.js';
 import { formatServerTable } from './table.js';
@@ -51,6 +52,19 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError();
+
+  program
+    .command('init')
+    .description('create a new TypeScript app in <dir> (a new or empty folder)')
+    .argument('<dir>', 'the folder to create the app in')
+    .option('--name <name>', "the app's package name (default: from the folder's name)")
+    .option(
+      '--shaddock-version <spec>',
+      'the version of shaddock and @shaddock/client it depends on (default: ^ and this version)',
+    )
+    .action((dir: string, options: { name?: string; shaddockVersion?: string }) => {
+      io.out(formatInitResult(initApp({ dir, ...options })));
+    });
 
   withConnection(program.command('start'), defaultEnv)
     .description(

@@ -41,7 +41,7 @@ export function rpcComponent(app: Application): RpcComponent {
     name: 'rpc',
     registry,
     async start() {
-      const folder = path.join(app.base, 'app', 'servers', app.serverType, 'remote');
+      const folder = path.join(app.appDir, 'app', 'servers', app.serverType, 'remote');
       for (const [name, remote] of await loadRemotes(folder, { context: app }))
         registry.registerRemote(app.serverType, name, remote);
       for (const [name, remote] of app.explicitRemotes) registry.registerRemote(app.serverType, name, remote);

@@ -53,7 +53,7 @@ export function connectorComponent(app: Application): Component {
         {
           base: app.base,
           env: app.env,
-          handlerRoutes: () => collectHandlerRoutes(app.base, serverTypes, app),
+          handlerRoutes: () => collectHandlerRoutes(app.appDir, serverTypes, app),
         },
         settings,
       );

@@ -4,6 +4,8 @@ import { ErrorCode, ShaddockError } from '../errors.js';
 import type { ClientConnection } from './client-connection.js';
 import type { PushSchedulerOption } from './push-scheduler.js';
 
+/** The largest WebSocket message a connector can be set to accept. */
+const MAX_FRAME_SIZE = 64 * 1024 * 1024;
 /**
  * The user handshake hook: resolves with the handshake response's `user` data (or nothing), or
  * throws/rejects to refuse the client. A thrown `{ code, reason }` answers with that `code`
@@ -77,6 +79,11 @@ export interface ConnectorConfig {
   readonly blacklist?: readonly (string | RegExp)[];
   /** Largest package body accepted from a client, in bytes. Default 1 MiB, at most 16 MiB − 1. */
   readonly maxPackageSize?: number;
+  /**
+   * Largest WebSocket message accepted, in bytes: one message may carry several packages, each
+   * still held to `maxPackageSize`. Default 4 × `maxPackageSize`, at most 64 MiB.
+   */
+  readonly maxFrameSize?: number;
   /** Requests and notifies allowed per connection; over it a request gets `{ code: 429 }`, a notify is dropped. Default none. */
   readonly rateLimit?: RateLimit;
   /** Unsent bytes a connection may hold; over it the client is closed with reason `'slow client'`. Default 4 MiB. */
@@ -106,6 +113,7 @@ export interface ConnectorSettings {
   readonly listenHost: string | undefined;
   readonly blacklist: readonly (string | RegExp)[];
   readonly maxPackageSize: number;
+  readonly maxFrameSize: number;
   readonly rateLimit: RateLimit | undefined;
   readonly maxBufferedBytes: number;
   readonly maxPendingRequests: number;
@@ -149,6 +157,13 @@ export function resolveConnectorConfig(
     Number.isInteger(maxPackageSize) && maxPackageSize > 0 && maxPackageSize <= MAX_PACKAGE_BODY_LENGTH,
     `bytes, from 1 to ${MAX_PACKAGE_BODY_LENGTH}`,
   );
+  const maxFrameSize = config.maxFrameSize ?? Math.min(4 * (maxPackageSize + 4), MAX_FRAME_SIZE);
+  check(
+    'maxFrameSize',
+    maxFrameSize,
+    Number.isInteger(maxFrameSize) && maxFrameSize >= maxPackageSize + 4 && maxFrameSize <= MAX_FRAME_SIZE,
+    `bytes, from maxPackageSize + 4 to ${MAX_FRAME_SIZE}`,
+  );
   const maxBufferedBytes = config.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   check('maxBufferedBytes', maxBufferedBytes, maxBufferedBytes > 0, 'positive bytes');
   const maxPending = config.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS;
@@ -185,6 +200,7 @@ export function resolveConnectorConfig(
     listenHost: config.listenHost,
     blacklist: config.blacklist ?? [],
     maxPackageSize,
+    maxFrameSize,
     rateLimit: rate,
     maxBufferedBytes,
     maxPendingRequests: maxPending,

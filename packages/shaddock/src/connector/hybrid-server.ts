@@ -2,7 +2,6 @@ import { createServer as createHttpServer, type Server as HttpServer, type Incom
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import { PACKAGE_HEADER_LENGTH } from '@shaddock/protocol';
 import { WebSocketServer } from 'ws';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import type { ConnectorSettings } from './connector-config.js';
@@ -41,7 +40,7 @@ export class HybridServer {
     this.#events = events;
     this.#wss = new WebSocketServer({
       noServer: true,
-      maxPayload: settings.maxPackageSize + PACKAGE_HEADER_LENGTH,
+      maxPayload: settings.maxFrameSize,
       perMessageDeflate: false,
       clientTracking: false,
     });

@@ -73,7 +73,7 @@ export class HandlerPipeline {
   }
 
   /** Loads `app/servers/<type>/handler/*.{js,ts}` (default folder), each file's default export a handler named after the file. */
-  async load(folder = handlerFolder(this.#app.base, this.#app.serverType)): Promise<void> {
+  async load(folder = handlerFolder(this.#app.appDir, this.#app.serverType)): Promise<void> {
     for (const [name, handler] of await loadHandlerFolder(folder, this.#app))
       this.#table.register(name, handler);
   }
