@@ -11,7 +11,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     typecheck: {
       enabled: true,
-      include: ['packages/*/{src,test}/**/*.test-d.ts'],
+      include: ['packages/*/{src,test}/**/*.test-d.ts', 'examples/*/{src,test}/**/*.test-d.ts'],
       tsconfig: './tsconfig.json',
     },
   },
