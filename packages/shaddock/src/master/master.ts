@@ -160,7 +160,10 @@ export class Master {
     this.#log(`all ${records.length} servers are ready`);
   }
 
-  /** Stops every server gracefully (a `stop` order, SIGKILL after the deadline), then the listener. */
+  /**
+   * Stops every server gracefully (a `stop` order, SIGKILL after the deadline): the frontends, then
+   * the backends, each group within `deadlineMs`; then the listener.
+   */
   async stop(deadlineMs = DEFAULT_STOP_DEADLINE_MS): Promise<void> {
     if (this.#ending()) return this.stopped;
     await this.#stopCluster(deadlineMs);
@@ -252,7 +255,16 @@ export class Master {
     if (this.#ending()) throw this.#wrongPhase('stop');
     this.#phase = 'stopping';
     this.#log(`stopping every server (deadline ${deadlineMs} ms)`);
-    await this.#supervisor.stop(this.#registry.records(), deadlineMs);
+    // Frontends first: their last requests and session clean-up still reach running backends.
+    const records = this.#registry.records();
+    await this.#supervisor.stop(
+      records.filter((record) => record.info.frontend),
+      deadlineMs,
+    );
+    await this.#supervisor.stop(
+      records.filter((record) => !record.info.frontend),
+      deadlineMs,
+    );
   }
 
   async #killCluster(force: boolean): Promise<void> {
