@@ -119,3 +119,32 @@ export function sumCpuUsage(pid: number, windows: readonly CpuUsage[]): CpuUsage
     percent: wallMicros > 0 ? (totalMicros / wallMicros) * 100 : 0,
   };
 }
+
+/**
+ * The resident set size of `pid` in bytes (`VmRSS` in `/proc/<pid>/status`). Throws when the
+ * process is gone or `/proc` is not there.
+ */
+export function readProcessRss(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(text);
+  if (!match?.[1]) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+/** Read and write system calls a process has made (`syscr` and `syscw` in `/proc/<pid>/io`). */
+export interface IoSample {
+  readonly reads: number;
+  readonly writes: number;
+}
+
+/**
+ * The read-family and write-family system calls `pid` has made so far (socket reads and writes
+ * included: `read`, `readv`, `write`, `writev`). Throws when the process is gone or `/proc` is not there.
+ */
+export function readProcessIo(pid: number): IoSample {
+  const text = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const reads = /^syscr:\s+(\d+)$/m.exec(text)?.[1];
+  const writes = /^syscw:\s+(\d+)$/m.exec(text)?.[1];
+  if (reads === undefined || writes === undefined) throw new Error(`no syscr/syscw in /proc/${pid}/io`);
+  return { reads: Number(reads), writes: Number(writes) };
+}
