@@ -9,7 +9,8 @@ import { ConsistentHashRouter, ErrorCode, LocalMembership, RemoteError } from 's
 import { describe, expect, it } from 'vitest';
 import type { LoadCall } from './fixtures/cluster-app/remotes.js';
 import { freePort } from './support/app-folder.js';
-import { type ClusterEvent, makeClusterFolder, runEntry, TestCluster } from './support/cluster-app.js';
+import { makeClusterFolder, runEntry, TestCluster } from './support/cluster-app.js';
+import type { ClusterEvent } from './support/cluster-events.js';
 import { waitGone } from './support/processes.js';
 
 const SERVER_IDS = ['chat-1', 'chat-2', 'area-1'];

@@ -4,7 +4,7 @@
 // admin connection, the `shaddock` bin, a typed RPC client into the cluster, and cleanup that kills
 // whatever is left and tells whether anything had to be killed.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, symlinkSync } from 'node:fs';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -19,19 +19,12 @@ import {
 import { AdminClient, type ServerRow } from '../../src/admin/index.js';
 import type {} from '../fixtures/cluster-app/remotes.js';
 import { ADMIN, freePort, makeAppFolder } from './app-folder.js';
+import { type ClusterEvent, readClusterEvents } from './cluster-events.js';
 import { alive, PidTracker, SHADDOCK_BIN, waitFor, waitGone } from './processes.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/cluster-app/', import.meta.url));
 /** The fixture's entry: the master, and every server. */
 export const CLUSTER_APP_ENTRY = join(FIXTURE, 'app.js');
-
-/** One line `EVENT <serverId> <pid> <name> [<json>]` a process of the cluster reported. */
-export interface ClusterEvent {
-  readonly serverId: string;
-  readonly pid: number;
-  readonly name: string;
-  readonly data: unknown;
-}
 
 /** How a process ended. */
 export interface Exit {
@@ -198,28 +191,8 @@ export class TestCluster {
 
   /** Every event reported so far, in the order it happened; their pids are tracked. */
   events(): ClusterEvent[] {
-    let text: string;
-    try {
-      text = readFileSync(join(this.dir, 'events.log'), 'utf8');
-    } catch {
-      return [];
-    }
-    const events: ClusterEvent[] = [];
-    const lines = text.split('\n');
-    // Only whole lines: the last piece is empty, or a line still being written.
-    lines.pop();
-    for (const line of lines) {
-      const match = /^EVENT (\S+) (\d+) (\S+)(?: (.*))?$/.exec(line);
-      if (!match) continue;
-      const [, serverId = '', pid = '0', name = '', json] = match;
-      events.push({
-        serverId,
-        pid: Number(pid),
-        name,
-        data: json === undefined ? undefined : JSON.parse(json),
-      });
-      this.#pids.add(Number(pid));
-    }
+    const events = readClusterEvents(this.dir);
+    for (const event of events) this.#pids.add(event.pid);
     return events;
   }
 

@@ -5,7 +5,7 @@
 // to the fixture's), the events every process appends to one file, clients of both kinds that it
 // closes itself, an RPC client into the cluster, and cleanup that kills whatever is left.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, readFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import type { JsonValue } from '@shaddock/protocol';
 import { createRpcProxy, LocalMembership, RpcClient, type RpcProxy, type ServerInfo } from 'shaddock';
 import type { FrontendAppRemotes } from '../fixtures/frontend-app/remotes.js';
 import { freePort, makeAppFolder } from './app-folder.js';
+import { type ClusterEvent, readClusterEvents } from './cluster-events.js';
 import { PinusClient, type Transport } from './pinus-client.js';
 import { PidTracker, alive as pidAlive, waitFor } from './processes.js';
 
@@ -36,14 +37,6 @@ export interface FrontendClusterOptions {
   readonly connectors?: Partial<Record<ConnectorId, ConnectorFields>>;
   /** Extra environment of the master, and so of every server (`FRONTEND_APP_*`). */
   readonly env?: Readonly<Record<string, string>>;
-}
-
-/** One line `EVENT <serverId> <pid> <name> [<json>]` a process of the cluster reported. */
-export interface ClusterEvent {
-  readonly serverId: string;
-  readonly pid: number;
-  readonly name: string;
-  readonly data: unknown;
 }
 
 const SERVER_IDS = ['connector-1', 'connector-2', 'room-1', 'room-2'] as const;
@@ -163,28 +156,8 @@ export class FrontendCluster {
 
   /** Every event reported so far, in the order it happened; their pids are tracked. */
   events(): ClusterEvent[] {
-    let text: string;
-    try {
-      text = readFileSync(join(this.dir, 'events.log'), 'utf8');
-    } catch {
-      return [];
-    }
-    const events: ClusterEvent[] = [];
-    const lines = text.split('\n');
-    // Only whole lines: the last piece is empty, or a line still being written.
-    lines.pop();
-    for (const line of lines) {
-      const match = /^EVENT (\S+) (\d+) (\S+)(?: (.*))?$/.exec(line);
-      if (!match) continue;
-      const [, serverId = '', pid = '0', name = '', json] = match;
-      events.push({
-        serverId,
-        pid: Number(pid),
-        name,
-        data: json === undefined ? undefined : JSON.parse(json),
-      });
-      this.#pids.add(Number(pid));
-    }
+    const events = readClusterEvents(this.dir);
+    for (const event of events) this.#pids.add(event.pid);
     return events;
   }
 
