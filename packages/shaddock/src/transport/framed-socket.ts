@@ -89,9 +89,9 @@ export class NodeFramedSocket implements FramedSocket {
     this.#pendingBytes += frame.length;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      // nextTick runs after the current microtask queue drains, so replies resolved by promises
-      // in this turn still join the same write.
-      process.nextTick(this.#flush);
+      // setImmediate runs once this pass of the event loop has read every ready socket: the
+      // frames that all of them caused (forwarded requests, their replies) leave in one write.
+      setImmediate(this.#flush);
     }
   }
 
