@@ -209,13 +209,7 @@ export class TestCluster {
     probe: () => T | undefined | false | Promise<T | undefined | false>,
     timeoutMs = 20_000,
   ): Promise<T> {
-    try {
-      return await waitFor(what, probe, timeoutMs);
-    } catch (error) {
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${this.output()}`, {
-        cause: error,
-      });
-    }
+    return waitFor(what, probe, timeoutMs, () => this.output());
   }
 
   /** The last lines the master (and its servers, through it) printed. */

@@ -24,19 +24,23 @@ export function alive(pid: number): boolean {
 }
 
 /**
- * Polls `probe` until it returns `true` or an object; fails after `timeoutMs`. (Numbers and strings
+  * Polls `probe` until it returns `true` or an object; fails after `timeoutMs`, with `context()` in the
+ * message when given. (Numbers and strings
  * are refused by the type: a count of 0 would read as done.)
  */
 export async function waitFor<T extends object | true>(
   what: string,
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 20_000,
+  context?: () => string,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for: ${what}${context ? `\n${context()}` : ''}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
