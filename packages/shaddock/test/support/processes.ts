@@ -24,9 +24,9 @@ export function alive(pid: number): boolean {
 }
 
 /**
-  * Polls `probe` until it returns `true` or an object; fails after `timeoutMs`, with `context()` in the
- * message when given. (Numbers and strings
- * are refused by the type: a count of 0 would read as done.)
+ * Polls `probe` until it returns `true` or an object; fails after `timeoutMs`, with `context()` in
+ * the message when given. (Numbers and strings are refused by the type: a count of 0 would read as
+ * done.)
  */
 export async function waitFor<T extends object | true>(
   what: string,
