@@ -25,7 +25,7 @@ async function takeData(client: RawClient, count: number): Promise<ReturnType<ty
 }
 
 describe('push schedulers', () => {
-  it('direct: writes each push at once, in order, once each', async () => {
+  it('direct: writes each push at once (a turn\'s in one frame), in order, once each', async () => {
     const harness = await startConnector({ config: { pushScheduler: 'direct' } });
     try {
       const client = await RawClient.ws(harness.port);
@@ -38,7 +38,10 @@ describe('push schedulers', () => {
       expect(messages.map((message) => message.type)).toEqual([...Array(5).fill(TYPE_PUSH), TYPE_RESPONSE]);
       expect(messages.slice(0, 5).map((message) => message.body['index'])).toEqual([0, 1, 2, 3, 4]);
       expect(messages[5]).toMatchObject({ id: 1, type: Message.TYPE_RESPONSE, body: { pushed: 5 } });
-      expect(client.frames.slice(before)).toEqual([1, 1, 1, 1, 1, 1]);
+      // Each package once; what the handler's turn wrote shares a frame.
+      const frames = client.frames.slice(before);
+      expect(frames.reduce((sum, count) => sum + count, 0)).toBe(6);
+      expect(frames.length).toBeLessThan(6);
       client.destroy();
     } finally {
       await harness.close();

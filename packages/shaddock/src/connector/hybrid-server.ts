@@ -2,19 +2,19 @@ import { createServer as createHttpServer, type Server as HttpServer, type Incom
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import { WebSocketServer } from 'ws';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import type { ConnectorSettings } from './connector-config.js';
 import { TcpTransport } from './tcp-transport.js';
 import { readCertificates, watchCertificates } from './tls-certificates.js';
 import { type ClientTransport, normalizeIp } from './transport.js';
+import { acceptUpgrade } from './websocket-upgrade.js';
 import { WsTransport } from './ws-transport.js';
 
 /** What the hybrid server reports to the connector. */
 export interface HybridServerEvents {
   /** True when a client from `ip` must be closed at once. */
   refuses(ip: string): boolean;
-  /** A client socket is ready for the Pomelo protocol; `first` holds bytes already read (TCP). */
+  /** A client socket is ready for the Pomelo protocol; `first` holds bytes already read. */
   onTransport(transport: ClientTransport, first: Uint8Array | undefined): void;
   report(error: unknown): void;
 }
@@ -29,7 +29,6 @@ export class HybridServer {
   readonly #settings: ConnectorSettings;
   readonly #events: HybridServerEvents;
   readonly #http: HttpServer;
-  readonly #wss: WebSocketServer;
   /** Sockets accepted and not yet routed to a transport. */
   readonly #unrouted = new Set<Socket>();
   #server: NetServer | TlsServer | undefined;
@@ -38,12 +37,6 @@ export class HybridServer {
   constructor(settings: ConnectorSettings, events: HybridServerEvents) {
     this.#settings = settings;
     this.#events = events;
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: settings.maxFrameSize,
-      perMessageDeflate: false,
-      clientTracking: false,
-    });
     this.#http = createHttpServer();
     this.#http.on('upgrade', this.#onUpgrade);
     this.#http.on('request', (_request, response) => {
@@ -105,7 +98,6 @@ export class HybridServer {
     for (const socket of this.#unrouted) socket.destroy();
     this.#unrouted.clear();
     this.#http.close();
-    this.#wss.close();
   }
 
   readonly #onSocket = (socket: Socket): void => {
@@ -149,13 +141,10 @@ export class HybridServer {
       socket.destroy();
       return;
     }
+    if (!acceptUpgrade(request, socket)) return;
+    const { maxPackageSize, maxFrameSize } = this.#settings;
     const address = { ip, port: socket.remotePort ?? 0 };
-    this.#wss.handleUpgrade(request, socket, head, (ws) => {
-      this.#events.onTransport(
-        new WsTransport(ws, socket, address, this.#settings.maxPackageSize),
-        undefined,
-      );
-    });
+    this.#events.onTransport(new WsTransport(socket, address, maxPackageSize, maxFrameSize), head);
   };
 
   #clientIp(request: IncomingMessage, socket: Socket): string {

@@ -15,14 +15,13 @@ import { encodeResponse } from './frontend-codec.js';
 import { answerHandshake, type HandshakeOutcome, refusal } from './handshake.js';
 import type { SchedulableConnection } from './push-scheduler.js';
 import { TokenBucket } from './rate-limit.js';
-import type { ClientTransport, TransportSink } from './transport.js';
+import { CLOSE_GRACE_MS, type ClientTransport, type TransportSink } from './transport.js';
+import type { WebSocketFrameError } from './websocket-frames.js';
 
 const HEARTBEAT = encodePackage(PackageType.Heartbeat);
 const RATE_LIMITED: JsonObject = { code: ResponseCode.RateLimited, message: 'too many requests' };
 const INTERNAL_ERROR: JsonObject = { code: ResponseCode.HandlerError, message: 'internal error' };
 /** How long a closing socket may take to flush and say goodbye before it is dropped. */
-const CLOSE_GRACE_MS = 2000;
-
 // Pomelo's socket states, plus HANDSHAKING while the user's handshake hook runs.
 const INITED = 0;
 const HANDSHAKING = 1;
@@ -47,7 +46,8 @@ export class PomeloConnection<S extends { readonly id: number }>
   #session: S | undefined;
   #inflight = 0;
   #paused = false;
-  #queue: Uint8Array[] = [];
+  /** Packages held for the buffer scheduler's flush (made on first use). */
+  #queue: Uint8Array[] | undefined;
   #queuedBytes = 0;
   #silentSweeps = 0;
   #ageSweeps = 0;
@@ -80,7 +80,7 @@ export class PomeloConnection<S extends { readonly id: number }>
 
   send(bytes: Uint8Array): void {
     if (this.#state === CLOSED) return;
-    if (this.#queue.length > 0) {
+    if (this.#queue !== undefined) {
       this.#append(bytes);
       return;
     }
@@ -94,16 +94,16 @@ export class PomeloConnection<S extends { readonly id: number }>
 
   enqueue(bytes: Uint8Array): boolean {
     if (this.#state === CLOSED) return false;
-    const first = this.#queue.length === 0;
+    const first = this.#queue === undefined;
     this.#append(bytes);
-    return first && this.#queue.length > 0;
+    return first && this.#queue !== undefined;
   }
 
   flushQueue(): void {
     const chunks = this.#queue;
-    if (chunks.length === 0 || this.#state === CLOSED) return;
+    if (chunks === undefined || this.#state === CLOSED) return;
     const total = this.#queuedBytes;
-    this.#queue = [];
+    this.#queue = undefined;
     this.#queuedBytes = 0;
     this.#transport.writeMany(chunks, total);
   }
@@ -161,7 +161,7 @@ export class PomeloConnection<S extends { readonly id: number }>
     else if (state !== CLOSED) this.close(CloseReason.UnexpectedPackage);
   }
 
-  onProtocolError(error: ProtocolError): void {
+  onProtocolError(error: ProtocolError | WebSocketFrameError): void {
     this.close(error.code);
   }
 
@@ -181,7 +181,7 @@ export class PomeloConnection<S extends { readonly id: number }>
       this.#drop(CloseReason.SlowClient);
       return;
     }
-    this.#queue.push(bytes);
+    (this.#queue ??= []).push(bytes);
     this.#queuedBytes += bytes.length;
   }
 
@@ -193,7 +193,7 @@ export class PomeloConnection<S extends { readonly id: number }>
   }
 
   #finish(reason: string): void {
-    this.#queue = [];
+    this.#queue = undefined;
     this.#queuedBytes = 0;
     this.#context.closed(this.id);
     const session = this.#session;

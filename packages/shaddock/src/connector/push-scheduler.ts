@@ -2,8 +2,8 @@ import { ErrorCode, ShaddockError } from '../errors.js';
 
 /**
  * How pushes reach sockets (`connectorConfig.pushScheduler`):
- * - `'direct'` (default): each push is written at once (the turn's writes still leave in one
- *   system call, the socket being corked until the turn ends);
+ * - `'direct'` (default): each push is written at once (what one turn's code writes to a
+ *   socket still leaves in one frame and one system call, at the end of that turn);
  * - `'buffer'`: each connection's packages of one event-loop turn (pushes, and the responses
  *   written behind them) are joined into ONE write (one WebSocket frame), flushed by
  *   `setImmediate` once the turn's I/O callbacks are done, with no timer;

@@ -2,14 +2,21 @@ import type { Socket } from 'node:net';
 import { isProtocolError, PackageDecoder, type PackageType } from '@shaddock/protocol';
 import type { ClientAddress } from './client-connection.js';
 import { type ClientTransport, JOIN_LIMIT, normalizeIp, type TransportSink } from './transport.js';
+import { flushAtEndOfTurn, type TurnWriter } from './turn-flush.js';
 
-/** Pomelo packages over a raw TCP (or TLS) stream, framed by the 4-byte package header. */
-export class TcpTransport implements ClientTransport {
+/**
+ * Pomelo packages over a raw TCP (or TLS) stream, framed by the 4-byte package header. A turn's
+ * packages leave in one write.
+ */
+export class TcpTransport implements ClientTransport, TurnWriter {
   readonly remoteAddress: ClientAddress;
   readonly #socket: Socket;
   readonly #decoder: PackageDecoder;
   #sink: TransportSink | undefined;
-  #corked = false;
+  /** This turn's packages (made on the first write: an idle connection holds no array). */
+  #pending: Uint8Array[] | undefined;
+  #pendingBytes = 0;
+  #queued = false;
   #failed = false;
   #error: string | undefined;
 
@@ -20,7 +27,7 @@ export class TcpTransport implements ClientTransport {
   }
 
   get bufferedAmount(): number {
-    return this.#socket.writableLength;
+    return this.#pendingBytes + this.#socket.writableLength;
   }
 
   attach(sink: TransportSink, first?: Uint8Array): void {
@@ -39,19 +46,33 @@ export class TcpTransport implements ClientTransport {
   write(bytes: Uint8Array): void {
     const socket = this.#socket;
     if (socket.writableEnded || socket.destroyed) return;
-    if (!this.#corked) {
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(this.#uncork);
-    }
-    socket.write(bytes);
+    (this.#pending ??= []).push(bytes);
+    this.#pendingBytes += bytes.length;
+    if (this.#queued) return;
+    this.#queued = true;
+    flushAtEndOfTurn(this);
   }
 
-  writeMany(chunks: readonly Uint8Array[], totalBytes: number): void {
-    if (chunks.length === 1 || totalBytes > JOIN_LIMIT) {
-      for (const chunk of chunks) this.write(chunk);
-    } else {
-      this.write(Buffer.concat(chunks, totalBytes));
+  writeMany(chunks: readonly Uint8Array[], _totalBytes: number): void {
+    for (const chunk of chunks) this.write(chunk);
+  }
+
+  flushTurn(): void {
+    this.#queued = false;
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    const total = this.#pendingBytes;
+    this.#pending = undefined;
+    this.#pendingBytes = 0;
+    const socket = this.#socket;
+    if (socket.writableEnded || socket.destroyed) return;
+    if (pending.length === 1) socket.write(pending[0]!);
+    else if (total <= JOIN_LIMIT) socket.write(Buffer.concat(pending, total));
+    else {
+      // Large packages are not copied: one writev of them all.
+      socket.cork();
+      for (const chunk of pending) socket.write(chunk);
+      socket.uncork();
     }
   }
 
@@ -64,20 +85,16 @@ export class TcpTransport implements ClientTransport {
   }
 
   close(): void {
-    // end() uncorks, so what this turn wrote leaves before the FIN.
+    // What this turn wrote leaves before the FIN.
+    this.flushTurn();
     if (!this.#socket.destroyed) this.#socket.end();
   }
 
   destroy(): void {
     // What this turn wrote goes to the kernel first (a kick before a forced close).
-    if (this.#corked) this.#uncork();
+    this.flushTurn();
     this.#socket.destroy();
   }
-
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#socket.uncork();
-  };
 
   readonly #deliver = (type: PackageType, body: Uint8Array): void => {
     this.#sink?.onPackage(type, body);

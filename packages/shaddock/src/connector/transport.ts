@@ -1,12 +1,13 @@
 import type { PackageType, ProtocolError } from '@shaddock/protocol';
 import type { ClientAddress } from './client-connection.js';
+import type { WebSocketFrameError } from './websocket-frames.js';
 
 /** What a transport reports to the connection on top of it. */
 export interface TransportSink {
   /** One whole package, in arrival order; `body` is valid during the call only. */
   onPackage(type: PackageType, body: Uint8Array): void;
-  /** The client's bytes do not form packages; the transport stops delivering. */
-  onProtocolError(error: ProtocolError): void;
+  /** The client's bytes do not form packages (or WebSocket frames); the transport stops delivering. */
+  onProtocolError(error: ProtocolError | WebSocketFrameError): void;
   /** The socket is gone (once), with a reason when it broke. */
   onClose(reason: string | undefined): void;
 }
@@ -33,6 +34,9 @@ export interface ClientTransport {
   /** Drops the socket at once, unsent bytes included. */
   destroy(): void;
 }
+
+/** How long a closing connection waits for the client's side of the close before dropping it. */
+export const CLOSE_GRACE_MS = 2000;
 
 /** Below this, a batch of packages is joined into one buffer; above, each is written (under one cork). */
 export const JOIN_LIMIT = 256 * 1024;

@@ -1,113 +1,200 @@
-import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import { decodePackages, isProtocolError, type PackageDecoderOptions } from '@shaddock/protocol';
-import type { RawData, WebSocket } from 'ws';
 import type { ClientAddress } from './client-connection.js';
-import { type ClientTransport, JOIN_LIMIT, type TransportSink } from './transport.js';
+import { CLOSE_GRACE_MS, type ClientTransport, JOIN_LIMIT, type TransportSink } from './transport.js';
+import { flushAtEndOfTurn, flushPass, type TurnWriter } from './turn-flush.js';
+import {
+  encodeBinaryFrame,
+  encodeBinaryFrameOf,
+  encodeCloseFrame,
+  encodePongFrame,
+  WebSocketFrameError,
+  WebSocketFrameReader,
+  type WebSocketFrameSink,
+} from './websocket-frames.js';
 
 /**
- * Pomelo packages over WebSocket: each binary frame holds one or more whole packages, in both
- * directions (Pomelo's `sendBatch` writes several in one frame too).
+ * Pomelo packages over WebSocket, on the upgraded socket itself (no `ws`): each binary frame holds
+ * one or more whole packages, in both directions (Pomelo's `sendBatch` writes several in one
+ * frame too). A turn's packages leave as ONE frame in one write; a package written to many
+ * sockets in one turn (a push) is framed once for all of them.
  */
-export class WsTransport implements ClientTransport {
+export class WsTransport implements ClientTransport, TurnWriter, WebSocketFrameSink {
   readonly remoteAddress: ClientAddress;
-  readonly #ws: WebSocket;
-  /** The raw socket under `ws`, corked for the turn so a turn's frames leave in one system call. */
-  readonly #socket: Duplex;
+  readonly #socket: Socket;
+  readonly #reader: WebSocketFrameReader;
   readonly #decodeOptions: PackageDecoderOptions;
   #sink: TransportSink | undefined;
-  #corked = false;
+  /** This turn's packages (made on the first write: an idle connection holds no array). */
+  #pending: Uint8Array[] | undefined;
+  #pendingBytes = 0;
+  #queued = false;
+  /** A close frame went out: nothing more is written, nothing more is delivered. */
+  #closing = false;
   #failed = false;
-  #error: string | undefined;
+  #reason: string | undefined;
 
-  constructor(ws: WebSocket, socket: Duplex, remoteAddress: ClientAddress, maxBodyLength: number) {
-    this.#ws = ws;
+  constructor(socket: Socket, remoteAddress: ClientAddress, maxBodyLength: number, maxMessageBytes: number) {
     this.#socket = socket;
     this.remoteAddress = remoteAddress;
     this.#decodeOptions = { maxBodyLength };
+    this.#reader = new WebSocketFrameReader(maxMessageBytes, this);
   }
 
   get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
+    return this.#pendingBytes + this.#socket.writableLength;
   }
 
-  attach(sink: TransportSink): void {
+  attach(sink: TransportSink, first?: Uint8Array): void {
     this.#sink = sink;
-    const ws = this.#ws;
-    ws.on('message', this.#onMessage);
-    ws.on('error', (error: Error & { code?: string }) => {
-      this.#error ??= error.code ?? error.message;
+    const socket = this.#socket;
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.#reason ??= error.code ?? error.message;
     });
-    ws.on('close', (code: number) => sink.onClose(this.#error ?? `websocket closed (${code})`));
+    socket.on('close', () => sink.onClose(this.#reason));
+    socket.on('data', this.#onData);
+    if (first !== undefined && first.length > 0) this.#onData(Buffer.from(first));
+    if (socket.closed) queueMicrotask(() => sink.onClose(this.#reason));
   }
 
   write(bytes: Uint8Array): void {
-    if (this.#ws.readyState !== 1) return;
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#socket.cork();
-      process.nextTick(this.#uncork);
-    }
-    this.#ws.send(bytes);
+    if (this.#closing || this.#socket.destroyed) return;
+    (this.#pending ??= []).push(bytes);
+    this.#pendingBytes += bytes.length;
+    if (this.#queued) return;
+    this.#queued = true;
+    flushAtEndOfTurn(this);
   }
 
   writeMany(chunks: readonly Uint8Array[], totalBytes: number): void {
-    if (totalBytes <= JOIN_LIMIT) {
-      this.write(chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, totalBytes));
-      return;
-    }
-    // Frames of up to JOIN_LIMIT bytes each; a larger package is a frame of its own.
-    let group: Uint8Array[] = [];
-    let groupBytes = 0;
-    for (const chunk of chunks) {
-      if (groupBytes > 0 && groupBytes + chunk.length > JOIN_LIMIT) {
-        this.write(Buffer.concat(group, groupBytes));
-        group = [];
-        groupBytes = 0;
-      }
-      group.push(chunk);
-      groupBytes += chunk.length;
-    }
-    if (groupBytes > 0) this.write(Buffer.concat(group, groupBytes));
+    if (this.#closing || this.#socket.destroyed) return;
+    const pending = (this.#pending ??= []);
+    for (const chunk of chunks) pending.push(chunk);
+    this.#pendingBytes += totalBytes;
+    if (this.#queued) return;
+    this.#queued = true;
+    flushAtEndOfTurn(this);
+  }
+
+  flushTurn(): void {
+    this.#queued = false;
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    const count = pending.length;
+    const total = this.#pendingBytes;
+    this.#pending = undefined;
+    this.#pendingBytes = 0;
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    if (count === 1) socket.write(sharedFrame(pending[0]!));
+    else if (total <= JOIN_LIMIT) socket.write(encodeBinaryFrameOf(pending, total));
+    else writeGroups(socket, pending);
   }
 
   pause(): void {
-    this.#ws.pause();
+    this.#socket.pause();
   }
 
   resume(): void {
-    this.#ws.resume();
+    this.#socket.resume();
   }
 
   close(): void {
-    this.#ws.close();
+    this.#sendClose(undefined);
   }
 
   destroy(): void {
     // What this turn wrote goes to the kernel first (a kick before a forced close).
-    if (this.#corked) this.#uncork();
-    this.#ws.terminate();
+    this.flushTurn();
+    this.#closing = true;
+    this.#socket.destroy();
   }
 
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#socket.uncork();
-  };
-
-  readonly #onMessage = (data: RawData): void => {
+  onMessage(payload: Uint8Array): void {
     if (this.#failed) return;
-    const frame = Array.isArray(data)
-      ? Buffer.concat(data)
-      : data instanceof ArrayBuffer
-        ? new Uint8Array(data)
-        : data;
     const sink = this.#sink;
     try {
-      for (const { type, body } of decodePackages(frame, this.#decodeOptions)) sink?.onPackage(type, body);
+      for (const { type, body } of decodePackages(payload, this.#decodeOptions)) sink?.onPackage(type, body);
     } catch (error) {
       if (!isProtocolError(error)) throw error;
       // Frames after this one are ignored; the socket stays read so the close handshake completes.
       this.#failed = true;
       sink?.onProtocolError(error);
     }
+  }
+
+  onPing(payload: Uint8Array): void {
+    if (this.#closing) return;
+    this.flushTurn();
+    this.#socket.write(encodePongFrame(payload));
+  }
+
+  onCloseFrame(code: number | undefined): void {
+    this.#failed = true;
+    // Echo the client's status, as RFC 6455 §5.5.1 suggests (the reader refused the ones a frame may not carry).
+    this.#sendClose(code);
+  }
+
+  /**
+   * Sends a close frame once, then half-closes; the client's close frame and FIN are still read,
+   * for a while: a client that never closes its side is dropped after CLOSE_GRACE_MS.
+   */
+  #sendClose(code: number | undefined): void {
+    if (this.#closing) return;
+    this.flushTurn();
+    this.#closing = true;
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    socket.end(encodeCloseFrame(code));
+    const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#failed) return;
+    try {
+      this.#reader.push(chunk);
+    } catch (error) {
+      if (!(error instanceof WebSocketFrameError)) throw error;
+      this.#failed = true;
+      this.#reason = error.code;
+      this.#sendClose(error.closeCode);
+      this.#sink?.onProtocolError(error);
+    }
   };
+}
+
+// The last frame built, for the payload it carries: a push writes the same bytes to every
+// socket in one flush, so all of them get the one frame.
+let framedPayload: Uint8Array | undefined;
+let framedPass = -1;
+let frame: Buffer | undefined;
+
+function sharedFrame(payload: Uint8Array): Buffer {
+  const pass = flushPass();
+  if (payload !== framedPayload || pass !== framedPass || frame === undefined) {
+    framedPayload = payload;
+    framedPass = pass;
+    frame = encodeBinaryFrame(payload);
+  }
+  return frame;
+}
+
+/** Frames of up to JOIN_LIMIT bytes each (a larger package is a frame of its own), in one writev. */
+function writeGroups(socket: Socket, chunks: readonly Uint8Array[]): void {
+  socket.cork();
+  let group: Uint8Array[] = [];
+  let groupBytes = 0;
+  for (const chunk of chunks) {
+    if (groupBytes > 0 && groupBytes + chunk.length > JOIN_LIMIT) {
+      socket.write(encodeBinaryFrameOf(group, groupBytes));
+      group = [];
+      groupBytes = 0;
+    }
+    group.push(chunk);
+    groupBytes += chunk.length;
+  }
+  if (groupBytes > 0) socket.write(encodeBinaryFrameOf(group, groupBytes));
+  socket.uncork();
 }

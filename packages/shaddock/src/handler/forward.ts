@@ -9,9 +9,18 @@ import {
   ResponseCode,
   RpcTimeout,
 } from '../errors.js';
+import type { RpcTarget } from '../rpc/index.js';
+import type { HandlerSession } from '../session/index.js';
 import { messageOf, unknownRoute } from './error-body.js';
 import type { MessageContext } from './message-context.js';
 import type { ForwardedMessage, ForwardedResponse } from './message-remote.js';
+
+/** A message on its way to a backend: what `forwardToBackend` reads of it. */
+export interface ForwardedClientMessage {
+  readonly id: number;
+  readonly route: string;
+  readonly body: JsonObject;
+}
 
 /**
  * Runs a message on a server of its route's type: picks the server with the type's route function
@@ -24,22 +33,7 @@ export async function forwardMessage(
   app: Application,
   context: MessageContext,
 ): Promise<JsonObject | undefined> {
-  const { serverType } = context;
-  if (serverType === MASTER_TYPE) throw unknownRoute(context.route);
-  let reply: unknown;
-  try {
-    const rpc = app.rpcClient;
-    const serverId = await rpc.route(serverType, context.session);
-    const message: ForwardedMessage = { id: context.id, route: context.route, body: context.body };
-    reply = await rpc.invoke(
-      serverId,
-      { namespace: 'sys', serverType, remote: 'messageRemote', method: 'forwardMessage' },
-      [message, context.session.export()],
-    );
-  } catch (error) {
-    throw forwardError(app, context, error);
-  }
-  const { response, error } = readReply(reply);
+  const { response, error } = await forwardToBackend(app, context.serverType, context, context.session);
   if (error !== undefined) {
     context.error = new RequestError(ErrorCode.HandlerFailed, error.code, error.message);
     context.failed = true;
@@ -47,8 +41,43 @@ export async function forwardMessage(
   return response;
 }
 
-function forwardError(app: Application, context: MessageContext, error: unknown): RequestError {
-  const { serverType, route } = context;
+/**
+ * {@link forwardMessage} without a context: the backend's reply as it came (`error` set when the
+ * message failed there). Throws the `RequestError` for no server, a lost one, or a timeout.
+ */
+export async function forwardToBackend(
+  app: Application,
+  serverType: string,
+  message: ForwardedClientMessage,
+  session: HandlerSession,
+): Promise<ForwardedResponse> {
+  if (serverType === MASTER_TYPE) throw unknownRoute(message.route);
+  let reply: unknown;
+  try {
+    const rpc = app.rpcClient;
+    const chosen = rpc.route(serverType, session);
+    const serverId = typeof chosen === 'string' ? chosen : await chosen;
+    const forwarded: ForwardedMessage = { id: message.id, route: message.route, body: message.body };
+    reply = await rpc.invoke(serverId, forwardTarget(serverType), [forwarded, session.export()]);
+  } catch (error) {
+    throw forwardError(app, serverType, message.route, error);
+  }
+  return readReply(reply);
+}
+
+// One target object per server type: the RPC client may cache what it derives from a target.
+const targets = new Map<string, RpcTarget>();
+
+function forwardTarget(serverType: string): RpcTarget {
+  let target = targets.get(serverType);
+  if (target === undefined) {
+    target = { namespace: 'sys', serverType, remote: 'messageRemote', method: 'forwardMessage' };
+    targets.set(serverType, target);
+  }
+  return target;
+}
+
+function forwardError(app: Application, serverType: string, route: string, error: unknown): RequestError {
   if (error instanceof NoServerForRoute && !isKnownType(app, serverType)) return unknownRoute(route);
   if (error instanceof RpcTimeout) {
     return new RequestError(

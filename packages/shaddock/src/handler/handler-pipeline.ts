@@ -1,17 +1,17 @@
 import path from 'node:path';
 import type { JsonObject } from '@shaddock/protocol';
 import type { Application } from '../application/index.js';
-import { ErrorCode, ShaddockError } from '../errors.js';
+import { ErrorCode, RequestError, ShaddockError } from '../errors.js';
 import { loadRemotes } from '../rpc/index.js';
 import type { HandlerSession, SessionData } from '../session/index.js';
 import { checkResponse, errorBody, messageOf, responseCodeOf, unknownRoute } from './error-body.js';
 import type { Link, Step } from './filter-chain.js';
 import { composeStage } from './filter-chain.js';
-import { forwardMessage } from './forward.js';
+import { forwardMessage, forwardToBackend } from './forward.js';
 import { type HandlerEntry, HandlerTable, instantiateHandler } from './handler-table.js';
 import { MessageContext } from './message-context.js';
 import type { ForwardedMessage, ForwardedResponse } from './message-remote.js';
-import { parseRoute } from './route.js';
+import { parseRoute, type RouteParts } from './route.js';
 import { consoleHandlerLogger, type ErrorHandler, type HandlerLogger, type HandlerSource } from './types.js';
 
 /** Options of {@link HandlerPipeline}. */
@@ -92,6 +92,7 @@ export class HandlerPipeline {
     if (parts === undefined || (entry === undefined && parts.serverType === this.#app.serverType)) {
       return Promise.resolve(this.#refuse(message, unknownRoute(message.route)));
     }
+    if (entry === undefined && chains.bare) return this.#forwardBare(parts, message, session);
     const context = new MessageContext(message.id, message.route, parts, message.body, session, entry);
     return chains.global(context).then(
       (body) => this.#finish(context, body),
@@ -159,6 +160,28 @@ export class HandlerPipeline {
       if (context.failed) body = await this.#recover(context, body, 'globalErrorHandler');
       return this.#finish(context, body);
     }
+  }
+
+  /** A message for a backend with no filter anywhere: no context unless it fails. */
+  async #forwardBare(
+    parts: RouteParts,
+    message: ClientMessage,
+    session: HandlerSession,
+  ): Promise<JsonObject | undefined> {
+    let answer: ForwardedResponse;
+    try {
+      answer = await forwardToBackend(this.#app, parts.serverType, message, session);
+    } catch (error) {
+      const context = new MessageContext(message.id, message.route, parts, message.body, session, undefined);
+      context.error = error;
+      return this.#finish(context, await this.#recover(context, errorBody(error), 'globalErrorHandler'));
+    }
+    const { response, error } = answer;
+    if (error === undefined) return message.id === 0 ? undefined : (response ?? {});
+    const context = new MessageContext(message.id, message.route, parts, message.body, session, undefined);
+    context.error = new RequestError(ErrorCode.HandlerFailed, error.code, error.message);
+    const fallback = response ?? errorBody(context.error);
+    return this.#finish(context, await this.#recover(context, fallback, 'globalErrorHandler'));
   }
 
   /** Runs the error handler named `setting`: its body answers; without one the fallback does and the message stays failed. */
