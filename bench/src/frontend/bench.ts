@@ -29,24 +29,51 @@ import {
   type Topology,
 } from './targets.js';
 
-/** A target in a topology. */
+/** The scenarios of a run, in the order they run. */
+export const SCENARIOS = ['conn', 'rr', 'bcast', 'saturation'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** A target in a topology (and, for Shaddock, an option of the app). */
 export interface Setup {
   readonly target: TargetName;
   readonly topology: Topology;
+  /**
+   * Shaddock only: the connector's push scheduler set to `{ type: 'buffer', flushMs }` (Pomelo's
+   * buffer scheduler); without it the app keeps the default, `'direct'`.
+   */
+  readonly pushFlushMs?: number;
+  /** The only scenarios it runs in (default: all of the plan's); saturation brings bcast along. */
+  readonly scenarios?: readonly ScenarioName[];
 }
 
-/** `Shaddock 1+1`, `Pinus 2+2`, `raw ws`. */
+/** `Shaddock 1+1`, `Pinus 2+2`, `raw ws`, `Shaddock 1+1 · buffer 20 ms`. */
 export function setupName(setup: Setup): string {
   const { target, topology } = setup;
-  return target === 'raw'
-    ? TARGET_LABELS.raw
-    : `${TARGET_LABELS[target]} ${topology.connectors}+${topology.chats}`;
+  if (target === 'raw') return TARGET_LABELS.raw;
+  const base = `${TARGET_LABELS[target]} ${topology.connectors}+${topology.chats}`;
+  return setup.pushFlushMs === undefined ? base : `${base} · buffer ${setup.pushFlushMs} ms`;
 }
 
-/** `shaddock-1x1`, `raw`. */
+/** `shaddock-1x1`, `raw`, `shaddock-1x1-buffer20`. */
 export function setupKey(setup: Setup): string {
   const { target, topology } = setup;
-  return target === 'raw' ? 'raw' : `${target}-${topology.connectors}x${topology.chats}`;
+  if (target === 'raw') return 'raw';
+  const base = `${target}-${topology.connectors}x${topology.chats}`;
+  return setup.pushFlushMs === undefined ? base : `${base}-buffer${setup.pushFlushMs}`;
+}
+
+/** `plan` with the scenarios `setup` does not run in set to null. */
+export function planFor(setup: Setup, plan: ScenarioPlan): ScenarioPlan {
+  const only = setup.scenarios;
+  if (only === undefined) return plan;
+  const runs = (name: ScenarioName): boolean => only.includes(name);
+  return {
+    ...plan,
+    conn: runs('conn') ? plan.conn : null,
+    rr: runs('rr') ? plan.rr : null,
+    bcast: runs('bcast') || runs('saturation') ? plan.bcast : null,
+    saturation: runs('saturation') ? plan.saturation : null,
+  };
 }
 
 /** What each run measures; a scenario set to null is skipped. */
@@ -169,7 +196,7 @@ async function runOnce(
     target = await startWithRetries(setup, options, say);
     Object.assign(record, { processes: target.processes.map(({ id, pid }) => ({ id, pid })) });
     loader = await LoaderProcess.start((line) => say(line));
-    await scenarios(target, loader, options.plan, record, say);
+    await scenarios(target, loader, planFor(setup, options.plan), record, say);
   } catch (error) {
     record.problems.push(`the run failed: ${error instanceof Error ? error.message : String(error)}`);
     if (target) record.problems.push(`last output:\n${target.output()}`);
@@ -198,6 +225,7 @@ async function startWithRetries(
         ...(setup.target === 'shaddock' && options.shaddockNodeArgs
           ? { nodeArgs: options.shaddockNodeArgs }
           : {}),
+        ...(setup.pushFlushMs === undefined ? {} : { pushFlushMs: setup.pushFlushMs }),
       });
     } catch (error) {
       if (attempt >= START_ATTEMPTS) throw error;

@@ -3,22 +3,48 @@ import type { BenchSetup } from '../measure.js';
 import { clockTicksPerSecond } from '../process-cpu.js';
 import { formatMicros, type RpcBenchResult } from '../rpc/bench.js';
 import { rpcSetupLine, rpcTable } from '../rpc/rpc-report.js';
-import type { FrontendBenchResult, ScenarioPlan } from './bench.js';
+import { type FrontendBenchResult, type ScenarioPlan, type Setup, setupKey, setupName } from './bench.js';
 import type { Comparison, CpuPercents, FrontendSummary } from './summary.js';
 import { ECHO_BODY_BYTES } from './wire.js';
 
-/** One target of the issue: a ratio of Shaddock to a baseline, at most or at least a goal. */
-interface TargetSpec {
+/**
+ * One target of the issues: a ratio of a Shaddock setup to a baseline, or one of its own figures
+ * (absolute), at most or at least a goal.
+ */
+export type TargetSpec = RatioTarget | AbsoluteTarget;
+
+/** Shaddock ÷ baseline, for every Shaddock setup compared with that baseline. */
+interface RatioTarget {
+  readonly kind: 'ratio';
   readonly figure: string;
   readonly baseline: 'pinus' | 'raw';
   readonly what: string;
   readonly bound: 'max' | 'min';
   readonly goal: number;
+  /**
+   * Checked for the Shaddock setups with a buffered push scheduler too (a figure the scheduler is
+   * about); by default for the setups with the default scheduler only.
+   */
+  readonly buffered?: boolean;
 }
 
-/** The issue's targets, as ratios Shaddock ÷ baseline. */
+/** A figure of named setups, the median over their runs. */
+interface AbsoluteTarget {
+  readonly kind: 'absolute';
+  /** `rr.<C>.serverMicrosPerOp` or `bcast.serverMicrosPerOp`. */
+  readonly figure: string;
+  /** The setups (keys) it is checked for, those that ran it. */
+  readonly setups: readonly string[];
+  readonly what: string;
+  readonly bound: 'max' | 'min';
+  readonly goal: number;
+  readonly unit: 'µs';
+}
+
+/** The issues' targets: ratios Shaddock ÷ baseline, then absolute figures. */
 export const TARGET_SPECS: readonly TargetSpec[] = [
   {
+    kind: 'ratio',
     figure: 'rr.100.serverMicrosPerOp',
     baseline: 'pinus',
     what: 'rr C=100: server CPU per request',
@@ -26,6 +52,7 @@ export const TARGET_SPECS: readonly TargetSpec[] = [
     goal: 0.4,
   },
   {
+    kind: 'ratio',
     figure: 'rr.1000.serverMicrosPerOp',
     baseline: 'pinus',
     what: 'rr C=1000: server CPU per request',
@@ -33,23 +60,50 @@ export const TARGET_SPECS: readonly TargetSpec[] = [
     goal: 0.4,
   },
   {
+    kind: 'ratio',
     figure: 'bcast.serverMicrosPerOp',
     baseline: 'pinus',
     what: 'bcast: server CPU per delivered push',
     bound: 'max',
     goal: 0.6,
+    buffered: true,
   },
   {
+    kind: 'ratio',
     figure: 'bcast.serverMicrosPerOp',
     baseline: 'raw',
     what: 'bcast: server CPU per delivered push',
     bound: 'max',
     goal: 0.8,
+    buffered: true,
   },
-  { figure: 'rr.100.p99', baseline: 'pinus', what: 'rr C=100: p99 latency', bound: 'max', goal: 1 / 3 },
-  { figure: 'rr.1000.p99', baseline: 'pinus', what: 'rr C=1000: p99 latency', bound: 'max', goal: 1 / 3 },
-  { figure: 'bcast.p99', baseline: 'pinus', what: 'bcast: p99 delivery latency', bound: 'max', goal: 1 / 3 },
   {
+    kind: 'ratio',
+    figure: 'rr.100.p99',
+    baseline: 'pinus',
+    what: 'rr C=100: p99 latency',
+    bound: 'max',
+    goal: 1 / 3,
+  },
+  {
+    kind: 'ratio',
+    figure: 'rr.1000.p99',
+    baseline: 'pinus',
+    what: 'rr C=1000: p99 latency',
+    bound: 'max',
+    goal: 1 / 3,
+  },
+  {
+    kind: 'ratio',
+    figure: 'bcast.p99',
+    baseline: 'pinus',
+    what: 'bcast: p99 delivery latency',
+    bound: 'max',
+    goal: 1 / 3,
+    buffered: true,
+  },
+  {
+    kind: 'ratio',
     figure: 'saturation.sustainedPushesPerSecond',
     baseline: 'pinus',
     what: 'bcast saturation (delivery ratio 1)',
@@ -57,44 +111,101 @@ export const TARGET_SPECS: readonly TargetSpec[] = [
     goal: 1.3,
   },
   {
+    kind: 'ratio',
     figure: 'conn.rssPerConnection',
     baseline: 'pinus',
     what: 'idle memory per connection (frontend RSS)',
     bound: 'max',
     goal: 0.7,
   },
+  {
+    kind: 'absolute',
+    figure: 'bcast.serverMicrosPerOp',
+    setups: ['shaddock-1x1', 'shaddock-1x1-buffer20'],
+    what: 'bcast: server CPU per delivered push',
+    bound: 'max',
+    goal: 4,
+    unit: 'µs',
+  },
+  {
+    kind: 'absolute',
+    figure: 'rr.1000.serverMicrosPerOp',
+    setups: ['shaddock-1x1'],
+    what: 'rr C=1000: server CPU per forwarded request',
+    bound: 'max',
+    goal: 15,
+    unit: 'µs',
+  },
 ];
 
-/** One target checked for one comparison. */
+/** One target checked for one comparison, or for one setup's own figure. */
 export interface TargetCheck {
+  /** `Shaddock 1+1 ÷ Pinus 1+1`, or `Shaddock 1+1 (absolute)`. */
   readonly comparison: string;
   readonly name: string;
   readonly measured: number | null;
+  /** Of `measured`: `×` for a ratio, `µs` for an absolute figure. */
+  readonly unit: '×' | 'µs';
   readonly goal: string;
   readonly met: boolean;
   /** How far from the goal when missed: `+12%` over a maximum, `-8%` under a minimum. */
   readonly missedBy: string | null;
 }
 
-/** Every target for every Shaddock comparison that has its figure. */
-export function checkTargets(summary: FrontendSummary): TargetCheck[] {
+function check(comparison: string, spec: TargetSpec, value: number | undefined): TargetCheck {
+  const measured = value !== undefined && Number.isFinite(value) ? value : null;
+  const met = measured !== null && (spec.bound === 'max' ? measured <= spec.goal : measured >= spec.goal);
+  const off = measured === null ? null : (measured / spec.goal - 1) * 100;
+  const sign = spec.bound === 'max' ? '≤' : '≥';
+  return {
+    comparison,
+    name: spec.what,
+    measured,
+    unit: spec.kind === 'ratio' ? '×' : spec.unit,
+    goal: spec.kind === 'ratio' ? `${sign} ${spec.goal.toFixed(2)}×` : `${sign} ${spec.goal} ${spec.unit}`,
+    met,
+    missedBy: met || off === null ? null : `${off > 0 ? '+' : ''}${off.toFixed(0)}%`,
+  };
+}
+
+/** A setup's own figure from the summary's rows (`rr.<C>.serverMicrosPerOp`, `bcast.serverMicrosPerOp`). */
+function ownFigure(summary: FrontendSummary, setup: string, figure: string): number | undefined {
+  const parts = figure.split('.');
+  if (parts[0] === 'bcast' && parts[1] === 'serverMicrosPerOp')
+    return summary.bcast.find((row) => row.setup === setup)?.serverMicrosPerOp;
+  if (parts[0] === 'rr' && parts[2] === 'serverMicrosPerOp') {
+    const clients = Number(parts[1]);
+    return summary.rr.find((row) => row.setup === setup && row.clients === clients)?.serverMicrosPerOp;
+  }
+  return undefined;
+}
+
+/**
+ * Every ratio target for every Shaddock comparison that has its figure (a setup with a buffered
+ * push scheduler: the targets marked for it only), then every absolute target for each of its
+ * setups that measured the figure.
+ */
+export function checkTargets(summary: FrontendSummary, setups: readonly Setup[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
+  const buffered = new Set(
+    setups.filter((setup) => setup.pushFlushMs !== undefined).map((setup) => setupKey(setup)),
+  );
   for (const comparison of summary.comparisons) {
     const baseline = comparison.baseline === 'raw' ? 'raw' : 'pinus';
-    for (const spec of TARGET_SPECS.filter((entry) => entry.baseline === baseline)) {
+    for (const spec of TARGET_SPECS) {
+      if (spec.kind !== 'ratio' || spec.baseline !== baseline) continue;
+      if (buffered.has(comparison.subject) && !spec.buffered) continue;
       if (!(spec.figure in comparison.ratios)) continue;
-      const value = comparison.ratios[spec.figure];
-      const measured = value !== undefined && Number.isFinite(value) ? value : null;
-      const met = measured !== null && (spec.bound === 'max' ? measured <= spec.goal : measured >= spec.goal);
-      const off = measured === null ? null : (measured / spec.goal - 1) * 100;
-      checks.push({
-        comparison: comparison.label,
-        name: spec.what,
-        measured,
-        goal: `${spec.bound === 'max' ? '≤' : '≥'} ${spec.goal.toFixed(2)}×`,
-        met,
-        missedBy: met || off === null ? null : `${off > 0 ? '+' : ''}${off.toFixed(0)}%`,
-      });
+      checks.push(check(comparison.label, spec, comparison.ratios[spec.figure]));
+    }
+  }
+  for (const spec of TARGET_SPECS) {
+    if (spec.kind !== 'absolute') continue;
+    for (const key of spec.setups) {
+      const setup = setups.find((entry) => setupKey(entry) === key);
+      const value = ownFigure(summary, key, spec.figure);
+      if (setup === undefined || value === undefined) continue;
+      checks.push(check(`${setupName(setup)} (absolute)`, spec, value));
     }
   }
   return checks;
@@ -220,6 +331,29 @@ function section(title: string, rows: number, table: () => string): string[] {
   return rows === 0 ? [] : [title, '', table(), ''];
 }
 
+function measuredCell(check: TargetCheck): string {
+  if (check.measured === null) return 'not measured';
+  return check.unit === '×' ? `${check.measured.toFixed(2)}×` : `${check.measured.toFixed(2)} ${check.unit}`;
+}
+
+/** The header's line on each setup with a buffered push scheduler. */
+function bufferedSetupLines(setups: readonly Setup[]): string[] {
+  return setups.flatMap((setup) => {
+    const flushMs = setup.pushFlushMs;
+    if (flushMs === undefined) return [];
+    const pomelo = flushMs === 20 ? ' at its default flushInterval' : '';
+    const only =
+      setup.scenarios === undefined
+        ? ''
+        : `; run in ${setup.scenarios.join(' and ')} only (it changes nothing in the other scenarios)`;
+    return [
+      `- **${setupName(setup)}**: the Shaddock app with \`connectorConfig.pushScheduler: { type: 'buffer', flushMs: ${flushMs} }\``,
+      `  (Pomelo's buffer scheduler${pomelo}): pushes coalesced per connection and written every ${flushMs} ms,`,
+      `  adding up to ${flushMs} ms of latency${only}.`,
+    ];
+  });
+}
+
 /** The whole report. */
 export function frontendReport(
   setup: BenchSetup,
@@ -232,7 +366,7 @@ export function frontendReport(
   const failed = result.problems.length > 0;
   const checkLines = checks.map(
     (check) =>
-      `| ${check.comparison} | ${check.name} | ${check.measured === null ? 'not measured' : `${check.measured.toFixed(2)}×`} | ${check.goal} | ${check.met ? '**met**' : `**missed**${check.missedBy ? ` (${check.missedBy})` : ''}`} |`,
+      `| ${check.comparison} | ${check.name} | ${measuredCell(check)} | ${check.goal} | ${check.met ? '**met**' : `**missed**${check.missedBy ? ` (${check.missedBy})` : ''}`} |`,
   );
   return [
     '# Frontend: Shaddock vs Pinus vs raw ws',
@@ -253,6 +387,7 @@ export function frontendReport(
     '- **Pinus** 1.7.4: bench/apps/pinus, the same app in CommonJS, hybrid connector, `useDict`, no protobuf, heartbeat 30 s, logs at WARN.',
     '- **raw ws**: bench/apps/raw-ws, a plain `ws` server: a request frame is sent back as it came (echo), a notify frame to every',
     '  client (broadcast, one room), a canned handshake; the floor of WebSocket I/O in Node, no framework.',
+    ...bufferedSetupLines(result.setups),
     '',
     'The load generator holds every client in one process: `ws` sockets speaking the Pomelo protocol through `@shaddock/protocol`',
     '(handshake, ACK, heartbeats, dictionary), the same client for every target. Every response is compared byte for byte with',

@@ -5,13 +5,17 @@
  * Options:
  * - `--quick`: 1+1 topologies and raw ws, 1k connections, 1 s windows (about 2 minutes); the
  *   default is the full set (1+1 and 2+2, 10k connections, 4 s windows; about 20 minutes);
- * - `--runs <n>` (default 3); `--setups shaddock-1x1,pinus-1x1,shaddock-2x2,pinus-2x2,raw`;
+ * - `--runs <n>` (default 3);
+ *   `--setups shaddock-1x1,pinus-1x1,shaddock-2x2,pinus-2x2,raw,shaddock-1x1-buffer20` (the last:
+ *   Shaddock 1+1 with `pushScheduler: { type: 'buffer', flushMs: 20 }`, in bcast and saturation only;
+ *   in the full set, not in `--quick`'s);
  *   `--scenarios conn,rr,bcast,saturation`; `--clients 100,1000` (rr); `--bcast-clients <n>`;
  *   `--rate <msg/s>`; `--conn <n>`; `--duration <ms>` (each measured window);
  * - `--rpc run|read|skip`: run the RPC benchmark (default in the full set), read
  *   bench/results/rpc.json (default with `--quick`), or leave it out;
  * - `--no-write`: print only, leave bench/results alone;
- * - `--rerender <frontend.json>`: no run; the report made again from saved results (written back);
+ * - `--rerender <frontend.json>`: no run; the report made again from saved results (written back
+ *   unless `--no-write`);
  * - `--profile` / `--profile-dir <dir>`: Shaddock only (default `--setups shaddock-1x1`), one run of
  *   `rr` and `bcast` with every Shaddock process under `node --cpu-prof`; the profiles are summed up
  *   into bench/results/frontend.profile.md (the figures carry the profiler's cost and are not written).
@@ -30,10 +34,13 @@ import { DEFAULT_LEVELS, type RpcBenchResult, runRpcBenchmark } from '../rpc/ben
 import { formatProfileSummary, summarizeProfile } from '../rpc/profile-summary.js';
 import {
   type FrontendBenchResult,
+  planFor,
   runFrontendBenchmark,
+  SCENARIOS,
   type ScenarioPlan,
   type Setup,
   setupKey,
+  setupName,
 } from './bench.js';
 import { checkTargets, frontendReport, TARGET_SPECS } from './frontend-report.js';
 import { summarize } from './summary.js';
@@ -46,9 +53,15 @@ const ALL_SETUPS: readonly Setup[] = [
   { target: 'shaddock', topology: { connectors: 2, chats: 2 } },
   { target: 'pinus', topology: { connectors: 2, chats: 2 } },
   { target: 'raw', topology: { connectors: 1, chats: 0 } },
+  // Pomelo's buffer scheduler at its default flushInterval (20 ms); it changes nothing in rr and conn
+  {
+    target: 'shaddock',
+    topology: { connectors: 1, chats: 1 },
+    pushFlushMs: 20,
+    scenarios: ['bcast', 'saturation'],
+  },
 ];
 const QUICK_SETUPS = ['shaddock-1x1', 'pinus-1x1', 'raw'];
-const SCENARIOS = ['conn', 'rr', 'bcast', 'saturation'] as const;
 const KEEP_UP = { maxP99Ms: 250 };
 
 function fullPlan(): ScenarioPlan {
@@ -183,13 +196,23 @@ function readOptions(args: readonly string[]): Options {
         : null,
     saturation: scenarios.has('saturation') ? base.saturation : null,
   };
+  const planned = setups.filter((setup) => {
+    const { conn, rr, bcast } = planFor(setup, plan);
+    return conn !== null || rr !== null || bcast !== null;
+  });
+  for (const setup of setups.filter((entry) => !planned.includes(entry)))
+    console.error(
+      `${setupName(setup)}: none of its scenarios (${setup.scenarios?.join(', ')}) asked for; left out`,
+    );
+  if (planned.length === 0 && !values.rerender)
+    throw new RangeError('--setups, --scenarios: no setup runs any of the scenarios asked for');
   const rpc = values.rpc ?? (profile ? 'skip' : quick ? 'read' : 'run');
   if (rpc !== 'run' && rpc !== 'read' && rpc !== 'skip')
     throw new RangeError(`--rpc: run, read or skip, got "${rpc}"`);
   return {
     quick,
     runs: Math.round(positive('--runs', values.runs, profile ? 1 : 3)),
-    setups,
+    setups: planned,
     plan,
     rpc,
     write: !values['no-write'] && !profile,
@@ -246,7 +269,7 @@ async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2));
   const log = (line: string): void => console.error(line);
   if (options.rerender !== undefined) {
-    if (await rerender(options.rerender, log)) process.exitCode = 1;
+    if (await rerender(options.rerender, options.write, log)) process.exitCode = 1;
     return;
   }
   const started = Date.now();
@@ -314,7 +337,7 @@ async function publish(
 ): Promise<boolean> {
   const { result, rpc } = outcome;
   const summary = summarize(outcome.setups, result.runs);
-  const checks = checkTargets(summary);
+  const checks = checkTargets(summary, outcome.setups);
   const markdown = frontendReport(outcome.setup, outcome.plan, result, summary, checks, rpc);
   console.log(`\n${markdown}`);
   const failed = result.problems.length > 0 || (rpc?.result.problems.length ?? 0) > 0;
@@ -350,9 +373,10 @@ async function publish(
 
 /**
  * `--rerender <file>`: the report made again from a frontend.json (say, after the report's code
- * changed), written back beside it. The runs themselves are as they were measured.
+ * changed), written back to bench/results under its name (unless `--no-write`). The runs themselves
+ * are as they were measured.
  */
-async function rerender(file: string, log: (line: string) => void): Promise<boolean> {
+async function rerender(file: string, write: boolean, log: (line: string) => void): Promise<boolean> {
   const saved = JSON.parse(await readFile(file, 'utf8')) as {
     quick: boolean;
     setup: BenchSetup;
@@ -369,7 +393,15 @@ async function rerender(file: string, log: (line: string) => void): Promise<bool
         })
       | null;
   };
-  const setups = saved.setups.map(({ target, topology }) => ({ target, topology }));
+  // (results saved before setups had options have none: every setup as it was)
+  const setups = saved.setups.map(
+    ({ target, topology, pushFlushMs, scenarios }): Setup => ({
+      target,
+      topology,
+      ...(pushFlushMs === undefined ? {} : { pushFlushMs }),
+      ...(scenarios === undefined ? {} : { scenarios }),
+    }),
+  );
   const rpc =
     saved.rpc === null
       ? null
@@ -398,7 +430,7 @@ async function rerender(file: string, log: (line: string) => void): Promise<bool
       result: { setups, runs: saved.runs, problems: saved.problems },
       rpc,
     },
-    name,
+    write ? name : undefined,
     log,
   );
 }

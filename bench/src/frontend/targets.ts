@@ -56,8 +56,13 @@ export interface StartOptions {
   readonly topology: Topology;
   /** Node options for every Shaddock or Pinus process (Shaddock's master hands its own to the servers), e.g. `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
+  /** Shaddock only: the connector's `pushScheduler: { type: 'buffer', flushMs }` (default `'direct'`). */
+  readonly pushFlushMs?: number;
   readonly log?: (line: string) => void;
 }
+
+/** The Shaddock app's `pushScheduler: { type: 'buffer', flushMs }`, in milliseconds; unset: `'direct'`. */
+const PUSH_FLUSH_MS_ENV = 'SHADDOCK_BENCH_PUSH_FLUSH_MS';
 
 const APPS = fileURLToPath(new URL('../../apps/', import.meta.url));
 
@@ -137,13 +142,17 @@ async function startShaddock(options: StartOptions): Promise<RunningTarget> {
   write('master.json', { bench: { id: 'master', host: HOST, port: masterPort } });
   write('dictionary.json', ['onChat']);
   symlinkSync(join(APPS, 'shaddock', 'app'), join(folder, 'app'), 'dir');
+  // the master hands its environment to the servers it spawns
+  const env = benchEnvironment({ SHADDOCK_BENCH_BASE: folder });
+  if (options.pushFlushMs === undefined) delete env[PUSH_FLUSH_MS_ENV];
+  else env[PUSH_FLUSH_MS_ENV] = String(options.pushFlushMs);
   const tail = new OutputTail();
   const master = spawn(
     process.execPath,
     [...(options.nodeArgs ?? []), join(APPS, 'shaddock', 'app.js'), 'env=bench'],
     {
       cwd: folder,
-      env: benchEnvironment({ SHADDOCK_BENCH_BASE: folder }),
+      env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     },
