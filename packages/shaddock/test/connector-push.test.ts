@@ -25,7 +25,7 @@ async function takeData(client: RawClient, count: number): Promise<ReturnType<ty
 }
 
 describe('push schedulers', () => {
-  it('direct: writes each push at once (a turn\'s in one frame), in order, once each', async () => {
+  it("direct: writes each push at once (a turn's in one frame), in order, once each", async () => {
     const harness = await startConnector({ config: { pushScheduler: 'direct' } });
     try {
       const client = await RawClient.ws(harness.port);

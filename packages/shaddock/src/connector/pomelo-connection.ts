@@ -181,7 +181,8 @@ export class PomeloConnection<S extends { readonly id: number }>
       this.#drop(CloseReason.SlowClient);
       return;
     }
-    (this.#queue ??= []).push(bytes);
+    if (this.#queue === undefined) this.#queue = [bytes];
+    else this.#queue.push(bytes);
     this.#queuedBytes += bytes.length;
   }
 

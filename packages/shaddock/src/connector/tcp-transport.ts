@@ -46,7 +46,8 @@ export class TcpTransport implements ClientTransport, TurnWriter {
   write(bytes: Uint8Array): void {
     const socket = this.#socket;
     if (socket.writableEnded || socket.destroyed) return;
-    (this.#pending ??= []).push(bytes);
+    if (this.#pending === undefined) this.#pending = [bytes];
+    else this.#pending.push(bytes);
     this.#pendingBytes += bytes.length;
     if (this.#queued) return;
     this.#queued = true;

@@ -154,7 +154,8 @@ export class WebSocketFrameReader {
       this.#fragmentedText = opcode === OPCODE_TEXT;
     }
     // A view would do (each chunk is unmasked once, in place); a copy lets the chunk go.
-    const fragments = (this.#fragments ??= []);
+    if (this.#fragments === undefined) this.#fragments = [];
+    const fragments = this.#fragments;
     fragments.push(Buffer.from(payload));
     this.#fragmentBytes += payload.length;
     if (!fin) return;

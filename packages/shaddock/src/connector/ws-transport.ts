@@ -59,7 +59,8 @@ export class WsTransport implements ClientTransport, TurnWriter, WebSocketFrameS
 
   write(bytes: Uint8Array): void {
     if (this.#closing || this.#socket.destroyed) return;
-    (this.#pending ??= []).push(bytes);
+    if (this.#pending === undefined) this.#pending = [bytes];
+    else this.#pending.push(bytes);
     this.#pendingBytes += bytes.length;
     if (this.#queued) return;
     this.#queued = true;
@@ -68,8 +69,8 @@ export class WsTransport implements ClientTransport, TurnWriter, WebSocketFrameS
 
   writeMany(chunks: readonly Uint8Array[], totalBytes: number): void {
     if (this.#closing || this.#socket.destroyed) return;
-    const pending = (this.#pending ??= []);
-    for (const chunk of chunks) pending.push(chunk);
+    if (this.#pending === undefined) this.#pending = [...chunks];
+    else for (const chunk of chunks) this.#pending.push(chunk);
     this.#pendingBytes += totalBytes;
     if (this.#queued) return;
     this.#queued = true;
