@@ -9,7 +9,9 @@ export interface Deadlined {
 }
 
 interface Lane<T> {
-  items: T[];
+  readonly timeout: number;
+  // slots before `head` are cleared, so that settled calls do not outlive their turn
+  items: (T | undefined)[];
   head: number;
   /** Items in `items` from `head` on that are not settled. */
   live: number;
@@ -24,6 +26,8 @@ interface Lane<T> {
  */
 export class DeadlineQueue<T extends Deadlined> {
   readonly #lanes = new Map<number, Lane<T>>();
+  // nearly every call uses the client's one timeout: its lane is at hand without a lookup
+  #lastLane: Lane<T> | undefined;
   readonly #onExpire: (item: T) => void;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #armedFor = Number.POSITIVE_INFINITY;
@@ -45,10 +49,11 @@ export class DeadlineQueue<T extends Deadlined> {
 
   /** Starts watching an item's deadline. */
   add(item: T): void {
-    let lane = this.#lanes.get(item.timeout);
+    let lane = this.#lane(item.timeout);
     if (!lane) {
-      lane = { items: [], head: 0, live: 0 };
+      lane = { timeout: item.timeout, items: [], head: 0, live: 0 };
       this.#lanes.set(item.timeout, lane);
+      this.#lastLane = lane;
     }
     lane.items.push(item);
     lane.live++;
@@ -57,16 +62,17 @@ export class DeadlineQueue<T extends Deadlined> {
 
   /** Tells the queue an item it holds was settled by its owner (call after setting `settled`). */
   release(item: T): void {
-    const lane = this.#lanes.get(item.timeout);
+    const lane = this.#lane(item.timeout);
     if (!lane) return;
     lane.live--;
-    const pending = lane.items.length - lane.head;
-    while (lane.head < lane.items.length && lane.items[lane.head]!.settled) lane.head++;
-    if (lane.head === lane.items.length) {
-      lane.items = [];
+    const { items } = lane;
+    const pending = items.length - lane.head;
+    while (lane.head < items.length && items[lane.head]!.settled) items[lane.head++] = undefined;
+    if (lane.head === items.length) {
+      items.length = 0;
       lane.head = 0;
     } else if (pending > 1024 && pending > 2 * lane.live) {
-      lane.items = lane.items.slice(lane.head).filter((waiting) => !waiting.settled);
+      lane.items = items.slice(lane.head).filter((waiting) => !waiting!.settled);
       lane.head = 0;
     } else if (lane.head > 1024 && lane.head * 2 > lane.items.length) {
       lane.items = lane.items.slice(lane.head);
@@ -77,9 +83,18 @@ export class DeadlineQueue<T extends Deadlined> {
   /** Forgets every item and stops the timer. */
   clear(): void {
     this.#lanes.clear();
+    this.#lastLane = undefined;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#armedFor = Number.POSITIVE_INFINITY;
+  }
+
+  #lane(timeout: number): Lane<T> | undefined {
+    const last = this.#lastLane;
+    if (last !== undefined && last.timeout === timeout) return last;
+    const lane = this.#lanes.get(timeout);
+    if (lane !== undefined) this.#lastLane = lane;
+    return lane;
   }
 
   #arm(deadline: number): void {
@@ -105,10 +120,12 @@ export class DeadlineQueue<T extends Deadlined> {
           expired.push(item);
           lane.live--;
         }
-        lane.head++;
+        items[lane.head++] = undefined;
       }
-      if (lane.head === items.length) this.#lanes.delete(timeout);
-      else next = Math.min(next, items[lane.head]!.deadline);
+      if (lane.head === items.length) {
+        this.#lanes.delete(timeout);
+        if (this.#lastLane === lane) this.#lastLane = undefined;
+      } else next = Math.min(next, items[lane.head]!.deadline);
     }
     if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
     // expire after the queue is consistent: an onExpire that adds or releases sees a sound state

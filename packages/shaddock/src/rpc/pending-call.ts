@@ -1,5 +1,15 @@
+import type { CallTable } from './call-table.js';
 import type { Deadlined } from './deadline-queue.js';
-import type { RpcTarget } from './protocol.js';
+import type { WireRoute } from './route-table.js';
+
+// One executor for every call's promise, handing its settle functions over through these two, so
+// that making a call's promise allocates no closure of ours.
+let takenResolve: (result: unknown) => void = () => {};
+let takenReject: (error: Error) => void = () => {};
+function takeSettlers(resolve: (result: unknown) => void, reject: (error: Error) => void): void {
+  takenResolve = resolve;
+  takenReject = reject;
+}
 
 /** One call in flight: the promise's settle functions, its deadline and where it was sent. */
 export class PendingCall implements Deadlined {
@@ -7,26 +17,26 @@ export class PendingCall implements Deadlined {
   id = 0;
   settled = false;
   /** The connection it was sent on, whose `pending` map holds it (none for local calls). */
-  connection: { readonly pending: Map<number, PendingCall> } | undefined;
+  connection: { readonly pending: CallTable<PendingCall> } | undefined;
   readonly serverId: string;
-  readonly target: RpcTarget;
+  /** The target, with its route id and encoded names. */
+  readonly route: WireRoute;
   readonly args: unknown[];
   readonly timeout: number;
   readonly deadline: number;
   readonly promise: Promise<unknown>;
-  resolve!: (result: unknown) => void;
-  reject!: (error: Error) => void;
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: Error) => void;
 
-  constructor(serverId: string, target: RpcTarget, args: unknown[], timeout: number) {
+  constructor(serverId: string, route: WireRoute, args: unknown[], timeout: number) {
     this.serverId = serverId;
-    this.target = target;
+    this.route = route;
     this.args = args;
     this.timeout = timeout;
     this.deadline = performance.now() + timeout;
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    this.promise = new Promise(takeSettlers);
+    this.resolve = takenResolve;
+    this.reject = takenReject;
   }
 }
 

@@ -12,8 +12,12 @@ export interface RpcTarget {
 }
 
 /**
- * A request frame, as a msgpack array (no keys on the wire):
- * `[id, namespace, serverType, remote, method, args]`. Ids are per connection.
+ * A request frame naming its target, as a msgpack array (no keys on the wire):
+ * `[id, namespace, serverType, remote, method, args]`, or with a seventh field `routeId`, which
+ * also tells the server to keep this target as `routeId` for the rest of the connection; later
+ * calls to it are then `[id, routeId, args]`, which the server reads without decoding the names
+ * again. Ids are per connection. A client sends route ids only after the server's {@link HELLO} so that it still
+ * talks to a server that predates them.
  */
 export type RpcRequest = [
   id: number,
@@ -22,7 +26,27 @@ export type RpcRequest = [
   remote: string,
   method: string,
   args: unknown[],
+  routeId?: number,
 ];
+
+/** The largest route id; a client with more targets names the others in full. */
+export const MAX_ROUTE_ID = 0xffff;
+
+/**
+ * The server's first frame on every connection: `[0, 3, version]`. No call has id 0, so a
+ * client that predates it drops it as the reply to a forgotten call.
+ */
+export const HELLO = [0, 3, 1] as const;
+
+/** Whether a frame is the server's hello, from a version that takes route ids. */
+export function isHello(message: readonly unknown[]): boolean {
+  return (
+    message[0] === HELLO[0] &&
+    message[1] === HELLO[1] &&
+    typeof message[2] === 'number' &&
+    message[2] >= HELLO[2]
+  );
+}
 
 /** The second field of a reply frame. */
 export const ReplyStatus = {
@@ -37,9 +61,10 @@ export const ReplyStatus = {
 /** One of {@link ReplyStatus}'s values. */
 export type ReplyStatus = (typeof ReplyStatus)[keyof typeof ReplyStatus];
 
-/** Reads a request frame; `undefined` when the shape is wrong. */
+/** Reads a request frame that names its target; `undefined` when the shape is wrong. */
 export function readRequest(message: unknown): RpcRequest | undefined {
-  if (!Array.isArray(message) || message.length !== 6) return undefined;
+  if (!Array.isArray(message) || (message.length !== 6 && message.length !== 7)) return undefined;
+  if (message.length === 7 && !isRouteId(message[6])) return undefined;
   const namespace: unknown = message[1];
   if (
     typeof message[0] !== 'number' ||
@@ -52,6 +77,11 @@ export function readRequest(message: unknown): RpcRequest | undefined {
     return undefined;
   }
   return message as RpcRequest;
+}
+
+/** Whether `value` can be a route id. */
+export function isRouteId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_ROUTE_ID;
 }
 
 /** The message and the string or numeric `code` of anything thrown. */

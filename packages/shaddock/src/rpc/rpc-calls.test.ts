@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, RemoteError, RpcTimeout, ServerUnavailable, ShaddockError } from '../errors.js';
 import { LocalMembership } from '../membership/index.js';
+import { connectFramed } from '../transport/index.js';
 import { RemoteRegistry, RpcClient, type RpcClientOptions, RpcServer, type RpcTarget } from './index.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -202,5 +203,45 @@ describe('RPC calls over TCP', () => {
     expect(await Promise.all(inFlight)).toEqual(['released', 'released']);
     await stopped;
     await expect(client.invoke('chat-1', chat('echo'), ['gone'])).rejects.toBeInstanceOf(ServerUnavailable);
+  });
+
+  it('names targets by route id after the hello, fresh target objects and unknown names included, across reconnects', async () => {
+    const membership = new LocalMembership();
+    let server = await startChat(membership, 'chat-1');
+    const { port } = membership.get('chat-1')!;
+    const client = newClient(membership);
+    for (let connection = 0; connection < 2; connection++) {
+      for (let round = 0; round < 3; round++) {
+        expect(await client.invoke('chat-1', chat('echo'), [round])).toBe(round);
+        const room = `room-${round}`;
+        expect(await client.invoke('chat-1', chat('add'), ['u1', room])).toEqual(['chat-1', 'u1', room]);
+        await expect(client.invoke('chat-1', chat('toString'), [])).rejects.toMatchObject({
+          code: ErrorCode.UnknownRemote,
+        });
+      }
+      // the same client connection reconnects to a new server, which keeps none of the old route ids
+      await server.stop(0);
+      await expect.poll(() => client.invoke('chat-1', chat('echo'), [0]).catch(() => 'down')).toBe('down');
+      const remotes = new RemoteRegistry();
+      remotes.registerRemote('chat', 'chatRemote', new ChatRemote('chat-1'));
+      server = new RpcServer({ host: '127.0.0.1', port: port!, serverId: 'chat-1', remotes });
+      await server.start();
+      cleanups.push(() => server.stop(0));
+    }
+  });
+
+  it('says hello first, and drops a connection that uses a route id it never named', async () => {
+    const membership = new LocalMembership();
+    await startChat(membership, 'chat-1');
+    const received: unknown[] = [];
+    const socket = await connectFramed({
+      host: '127.0.0.1',
+      port: membership.get('chat-1')!.port!,
+      onMessage: (message) => received.push(message),
+    });
+    await expect.poll(() => received.length).toBe(1);
+    socket.send([1, 0, ['never named']]);
+    await socket.closed;
+    expect(received).toEqual([[0, 3, 1]]);
   });
 });

@@ -1,11 +1,13 @@
 import { NoServerForRoute, RemoteError, RpcTimeout, ServerUnavailable } from '../errors.js';
 import type { Membership } from '../membership/index.js';
+import { CallTable, MAX_CALL_ID } from './call-table.js';
 import { ConsistentHashRouter, type RouteFunction } from './consistent-hash-router.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { consoleRpcLogger, type RpcFilters, type RpcLogger, runFiltered } from './filters.js';
 import { type CallSettler, PendingCall } from './pending-call.js';
 import { describeThrown, type RpcTarget } from './protocol.js';
 import { type RemoteMethodEntry, type RemoteRegistry, unknownRemote } from './remote-registry.js';
+import { RouteTable } from './route-table.js';
 import { ServerConnection } from './server-connection.js';
 
 /** Options of {@link RpcClient}. */
@@ -61,7 +63,8 @@ export class RpcClient {
   readonly #router: ConsistentHashRouter;
   readonly #ownsRouter: boolean;
   readonly #connections = new Map<string, ServerConnection>();
-  readonly #localCalls = { pending: new Map<number, PendingCall>(), nextId: 1 };
+  readonly #targets = new RouteTable();
+  readonly #localCalls = { pending: new CallTable<PendingCall>(), nextId: 1 };
   readonly #deadlines = new DeadlineQueue<PendingCall>((call) => this.#expire(call));
   readonly #settings: { connectTimeout: number; maxFrameLength: number | undefined };
   readonly #unsubscribe: () => void;
@@ -193,7 +196,7 @@ export class RpcClient {
       connection = new ServerConnection(serverId, this.#settler, this.#settings);
       this.#connections.set(serverId, connection);
     }
-    const call = new PendingCall(serverId, target, args, timeout);
+    const call = new PendingCall(serverId, this.#targets.resolve(target), args, timeout);
     this.#deadlines.add(call);
     connection.send(call, server);
     return call.promise;
@@ -203,9 +206,10 @@ export class RpcClient {
     const { namespace, serverType, remote, method } = target;
     const entry = local.find(namespace, serverType, remote, method);
     if (entry === undefined) return Promise.reject(unknownRemote(namespace, serverType, remote, method));
-    const call = new PendingCall(this.#serverId, target, args, timeout);
+    const call = new PendingCall(this.#serverId, this.#targets.resolve(target), args, timeout);
     const calls = this.#localCalls;
-    call.id = calls.nextId++;
+    call.id = calls.nextId;
+    calls.nextId = call.id === MAX_CALL_ID ? 1 : call.id + 1;
     call.connection = calls;
     calls.pending.set(call.id, call);
     this.#deadlines.add(call);
@@ -226,7 +230,7 @@ export class RpcClient {
     // the deadline queue already let go of it: settle without releasing
     call.settled = true;
     call.connection?.pending.delete(call.id);
-    const { serverType, remote, method } = call.target;
+    const { serverType, remote, method } = call.route;
     call.reject(new RpcTimeout(call.serverId, `${serverType}.${remote}.${method}`, call.timeout));
   }
 

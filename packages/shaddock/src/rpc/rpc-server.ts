@@ -1,6 +1,14 @@
 import { ErrorCode, ShaddockError } from '../errors.js';
-import { type FramedListener, type FramedSocket, listenFramed } from '../transport/index.js';
-import { ReplyStatus, readRequest, remoteFailure } from './protocol.js';
+import {
+  decodePayload,
+  type FramedListener,
+  type FramedSocket,
+  listenFramed,
+  type PayloadHandlers,
+  PayloadReader,
+  type PayloadWriter,
+} from '../transport/index.js';
+import { HELLO, ReplyStatus, type RpcTarget, readRequest, remoteFailure } from './protocol.js';
 import type { RemoteMethodEntry, RemoteRegistry } from './remote-registry.js';
 
 /** Options of {@link RpcServer}. */
@@ -29,22 +37,19 @@ export interface RpcServerOptions {
 export class RpcServer {
   readonly serverId: string;
   readonly #options: RpcServerOptions;
-  readonly #remotes: RemoteRegistry;
+  readonly #state: ServerState;
   #listener: FramedListener | undefined;
-  #stopping = false;
-  #inFlight = 0;
-  #drained: (() => void) | undefined;
   #stopped: Promise<void> | undefined;
 
   constructor(options: RpcServerOptions) {
     this.serverId = options.serverId;
     this.#options = options;
-    this.#remotes = options.remotes;
+    this.#state = new ServerState(options.serverId, options.remotes);
   }
 
   /** Calls running now. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#state.inFlight;
   }
 
   /** Starts listening; resolves to the bound port. */
@@ -57,8 +62,9 @@ export class RpcServer {
       ...(maxFrameLength === undefined ? {} : { maxFrameLength }),
       onConnection: (socket) => {
         // stopping: a peer that connects now gets a closed connection, so its calls fail at once
-        if (this.#stopping) socket.destroy();
-        return { onMessage: (message) => this.#onRequest(socket, message) };
+        if (this.#state.stopping) socket.destroy();
+        else socket.send(HELLO);
+        return new ClientLink(socket, this.#state);
       },
     });
     return this.#listener.port;
@@ -75,64 +81,165 @@ export class RpcServer {
   }
 
   async #stop(deadlineMs: number): Promise<void> {
-    this.#stopping = true;
-    if (this.#inFlight > 0) {
+    const state = this.#state;
+    state.stopping = true;
+    if (state.inFlight > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
-        this.#drained = resolve;
+        state.drained = resolve;
         timer = setTimeout(resolve, deadlineMs);
       });
       clearTimeout(timer);
-      this.#drained = undefined;
+      state.drained = undefined;
     }
     const listener = this.#listener;
     this.#listener = undefined;
     await listener?.close();
   }
+}
 
-  #onRequest(socket: FramedSocket, message: unknown): void {
-    const request = readRequest(message);
-    if (request === undefined) {
-      throw new ShaddockError(ErrorCode.RpcProtocol, `malformed request from ${socket.remoteAddress}`);
-    }
-    const id = request[0];
-    if (this.#stopping) {
-      socket.send([id, ReplyStatus.Refused, ErrorCode.ServerUnavailable, 'stopping']);
-      return;
-    }
-    const entry = this.#remotes.find(request[1], request[2], request[3], request[4]);
-    if (entry === undefined) {
-      const name = `${request[1]} ${request[2]}.${request[3]}.${request[4]}`;
-      socket.send([
-        id,
-        ReplyStatus.Refused,
-        ErrorCode.UnknownRemote,
-        `no remote method ${name} on ${this.serverId}`,
-      ]);
-      return;
-    }
-    this.#inFlight++;
-    void this.#run(socket, id, entry, request[5]);
+/** What the connections of one server share. */
+class ServerState {
+  readonly serverId: string;
+  readonly remotes: RemoteRegistry;
+  stopping = false;
+  inFlight = 0;
+  drained: (() => void) | undefined;
+
+  constructor(serverId: string, remotes: RemoteRegistry) {
+    this.serverId = serverId;
+    this.remotes = remotes;
   }
 
-  async #run(socket: FramedSocket, id: number, entry: RemoteMethodEntry, args: unknown[]): Promise<void> {
-    let reply: unknown[];
-    try {
-      reply = [id, ReplyStatus.Ok, await entry.method.apply(entry.instance, args)];
-    } catch (thrown) {
-      reply = remoteFailure(id, thrown);
+  finished(): void {
+    if (--this.inFlight === 0) this.drained?.();
+  }
+}
+
+/** A target a connection's client named, with its method once found. */
+interface ServedRoute extends RpcTarget {
+  entry: RemoteMethodEntry | undefined;
+}
+
+/**
+ * One client's connection: its requests, and the targets it asked the server to keep by route
+ * id (see `protocol.ts`). A kept target's method is found once; a name that finds none is looked
+ * up again at each call, so a remote registered later is found, and is always refused meanwhile.
+ */
+class ClientLink implements PayloadHandlers {
+  readonly #socket: FramedSocket;
+  readonly #state: ServerState;
+  readonly #routes: (ServedRoute | undefined)[] = [];
+  readonly #reader = new PayloadReader();
+
+  constructor(socket: FramedSocket, state: ServerState) {
+    this.#socket = socket;
+    this.#state = state;
+  }
+
+  // `[id, routeId, args]`, the common case, is read in place; anything else is decoded whole
+  onPayload(source: Buffer, start: number, end: number): void {
+    const reader = this.#reader;
+    reader.reset(source, start, end);
+    if (reader.arrayLength() === 3) {
+      const id = reader.uint();
+      const routeId = reader.uint();
+      const route = id >= 0 && routeId >= 0 ? this.#routes[routeId] : undefined;
+      if (route !== undefined) {
+        const args = reader.rest();
+        if (!Array.isArray(args)) throw this.#malformed();
+        this.#call(id, route, args);
+        return;
+      }
     }
+    this.#onNamedRequest(decodePayload(source, start, end));
+  }
+
+  #onNamedRequest(message: unknown): void {
+    const request = readRequest(message);
+    if (request === undefined) throw this.#malformed();
+    const [id, namespace, serverType, remote, method, args, routeId] = request;
+    const route: ServedRoute = { namespace, serverType, remote, method, entry: undefined };
+    if (routeId !== undefined) this.#routes[routeId] = route;
+    this.#call(id, route, args);
+  }
+
+  #malformed(): ShaddockError {
+    return new ShaddockError(ErrorCode.RpcProtocol, `malformed request from ${this.#socket.remoteAddress}`);
+  }
+
+  #call(id: number, route: ServedRoute, args: unknown[]): void {
+    const state = this.#state;
+    if (state.stopping) {
+      this.#refuse(id, ErrorCode.ServerUnavailable, 'stopping');
+      return;
+    }
+    const entry = route.entry ?? this.#find(route);
+    if (entry === undefined) {
+      const name = `${route.namespace} ${route.serverType}.${route.remote}.${route.method}`;
+      this.#refuse(id, ErrorCode.UnknownRemote, `no remote method ${name} on ${state.serverId}`);
+      return;
+    }
+    state.inFlight++;
+    this.#run(id, entry, args);
+  }
+
+  #run(id: number, entry: RemoteMethodEntry, args: unknown[]): void {
+    let result: unknown;
     try {
-      socket.send(reply);
+      result = entry.method.apply(entry.instance, args);
+    } catch (thrown) {
+      this.#fail(id, thrown);
+      return;
+    }
+    // a plain value is answered now, without a turn through a promise; a promise (or any
+    // thenable) when it settles
+    if (!isThenable(result)) this.#succeed(id, result);
+    else {
+      const promise = result instanceof Promise ? result : Promise.resolve(result);
+      promise.then(
+        (value: unknown) => this.#succeed(id, value),
+        (thrown: unknown) => this.#fail(id, thrown),
+      );
+    }
+  }
+
+  #refuse(id: number, code: ErrorCode, message: string): void {
+    this.#socket.send([id, ReplyStatus.Refused, code, message]);
+  }
+
+  #find(route: ServedRoute): RemoteMethodEntry | undefined {
+    const entry = this.#state.remotes.find(route.namespace, route.serverType, route.remote, route.method);
+    route.entry = entry;
+    return entry;
+  }
+
+  #succeed(id: number, value: unknown): void {
+    try {
+      this.#socket.sendEncoded(writeResult, id, value);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      socket.send([
-        id,
-        ReplyStatus.Refused,
-        ErrorCode.RpcProtocol,
-        `the result could not be encoded: ${reason}`,
-      ]);
+      this.#refuse(id, ErrorCode.RpcProtocol, `the result could not be encoded: ${reason}`);
     }
-    if (--this.#inFlight === 0) this.#drained?.();
+    this.#state.finished();
   }
+
+  #fail(id: number, thrown: unknown): void {
+    this.#socket.send(remoteFailure(id, thrown));
+    this.#state.finished();
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if (value instanceof Promise) return true;
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** `[id, 0, result]` */
+function writeResult(writer: PayloadWriter, id: number, result: unknown): void {
+  writer.array(3);
+  writer.uint(id);
+  writer.uint(ReplyStatus.Ok);
+  writer.value(result);
 }

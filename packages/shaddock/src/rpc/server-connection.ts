@@ -1,10 +1,15 @@
 import { ErrorCode, ServerUnavailable, ShaddockError } from '../errors.js';
 import type { ServerInfo } from '../membership/index.js';
-import { connectFramed, type FramedSocket } from '../transport/index.js';
+import {
+  connectFramed,
+  decodePayload,
+  type FramedSocket,
+  PayloadReader,
+  type PayloadWriter,
+} from '../transport/index.js';
+import { CallTable, MAX_CALL_ID } from './call-table.js';
 import type { CallSettler, PendingCall } from './pending-call.js';
-import { ReplyStatus, refusalError, remoteError } from './protocol.js';
-
-const MAX_ID = 0x7fffffff;
+import { isHello, ReplyStatus, refusalError, remoteError } from './protocol.js';
 
 /** How a client reaches one server: connect timeout and frame bound. */
 export interface ConnectionSettings {
@@ -20,7 +25,7 @@ export interface ConnectionSettings {
 export class ServerConnection {
   readonly serverId: string;
   /** Calls sent or waiting to be sent, by request id. */
-  readonly pending = new Map<number, PendingCall>();
+  readonly pending = new CallTable<PendingCall>();
   readonly #settler: CallSettler;
   readonly #settings: ConnectionSettings;
   #socket: FramedSocket | undefined;
@@ -28,6 +33,11 @@ export class ServerConnection {
   #waiting: PendingCall[] = [];
   #nextId = 1;
   #closed = false;
+  // this socket's server said hello: it takes route ids
+  #routed = false;
+  // the route ids this socket's server already keeps
+  #declared: boolean[] = [];
+  readonly #reader = new PayloadReader();
 
   constructor(serverId: string, settler: CallSettler, settings: ConnectionSettings) {
     this.serverId = serverId;
@@ -38,7 +48,7 @@ export class ServerConnection {
   /** Sends a call (connecting first if needed); `server` is the target's current membership entry. */
   send(call: PendingCall, server: ServerInfo): void {
     const id = this.#nextId;
-    this.#nextId = id === MAX_ID ? 1 : id + 1;
+    this.#nextId = id === MAX_CALL_ID ? 1 : id + 1;
     call.id = id;
     call.connection = this;
     this.pending.set(id, call);
@@ -52,9 +62,9 @@ export class ServerConnection {
   /** Fails every call on this connection at once with `error`; the connection stays usable. */
   failAll(error: Error): void {
     this.#waiting = [];
-    // settling deletes from `pending`, which a Map's iteration allows
-    for (const call of this.pending.values()) this.#settler.settle(call, error);
+    const calls = this.pending.values();
     this.pending.clear();
+    for (const call of calls) this.#settler.settle(call, error);
   }
 
   /** Fails every call with `error` and drops the socket for good. */
@@ -66,9 +76,14 @@ export class ServerConnection {
   }
 
   #write(socket: FramedSocket, call: PendingCall): void {
-    const { target } = call;
+    const routeId = call.route.id;
     try {
-      socket.send([call.id, target.namespace, target.serverType, target.remote, target.method, call.args]);
+      if (!this.#routed || routeId < 0) socket.sendEncoded(writeNamedRequest, call, -1);
+      else if (this.#declared[routeId] === true) socket.sendEncoded(writeRoutedRequest, call, routeId);
+      else {
+        socket.sendEncoded(writeNamedRequest, call, routeId);
+        this.#declared[routeId] = true;
+      }
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.#settler.settle(
@@ -91,7 +106,7 @@ export class ServerConnection {
         ...(this.#settings.maxFrameLength === undefined
           ? {}
           : { maxFrameLength: this.#settings.maxFrameLength }),
-        onMessage: (message) => this.#onReply(message),
+        onPayload: (source, start, end) => this.#onPayload(source, start, end),
         onClose: (error) => this.#onClose(socket, error),
       });
     } catch (error) {
@@ -105,6 +120,8 @@ export class ServerConnection {
       socket.destroy();
       return;
     }
+    this.#routed = false;
+    this.#declared = [];
     this.#socket = socket;
     const waiting = this.#waiting;
     this.#waiting = [];
@@ -118,9 +135,29 @@ export class ServerConnection {
     this.failAll(new ServerUnavailable(this.serverId, reason, error ? { cause: error } : undefined));
   }
 
+  // a result, the common case, is read in place; anything else is decoded whole
+  #onPayload(source: Buffer, start: number, end: number): void {
+    const reader = this.#reader;
+    reader.reset(source, start, end);
+    if (reader.arrayLength() === 3) {
+      const id = reader.uint();
+      if (id > 0 && reader.uint() === ReplyStatus.Ok) {
+        const call = this.pending.get(id);
+        // a reply for a call that already timed out
+        if (call) this.#settler.settle(call, undefined, reader.rest());
+        return;
+      }
+    }
+    this.#onReply(decodePayload(source, start, end));
+  }
+
   #onReply(message: unknown): void {
     if (!Array.isArray(message) || typeof message[0] !== 'number') {
       throw new ShaddockError(ErrorCode.RpcProtocol, `malformed reply from ${this.serverId}`);
+    }
+    if (isHello(message)) {
+      this.#routed = true;
+      return;
     }
     const call = this.pending.get(message[0]);
     // a reply for a call that already timed out
@@ -137,4 +174,21 @@ export class ServerConnection {
         `reply from ${this.serverId} has unknown status ${String(status)}`,
       );
   }
+}
+
+/** `[id, namespace, serverType, remote, method, args]`, and `routeId` last unless it is -1. */
+function writeNamedRequest(writer: PayloadWriter, call: PendingCall, routeId: number): void {
+  writer.array(routeId < 0 ? 6 : 7);
+  writer.uint(call.id);
+  writer.raw(call.route.names);
+  writer.value(call.args);
+  if (routeId >= 0) writer.uint(routeId);
+}
+
+/** `[id, routeId, args]`: a target the server already keeps. */
+function writeRoutedRequest(writer: PayloadWriter, call: PendingCall, routeId: number): void {
+  writer.array(3);
+  writer.uint(call.id);
+  writer.uint(routeId);
+  writer.value(call.args);
 }

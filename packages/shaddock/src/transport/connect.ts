@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
-import { type FramedHandlers, type FramedSocket, NodeFramedSocket } from './framed-socket.js';
+import { type FramedSocket, NodeFramedSocket, type SocketHandlers } from './framed-socket.js';
 
-/** Where to connect, and who receives the messages. */
-export interface ConnectFramedOptions extends FramedHandlers {
+/** Where to connect. */
+export interface ConnectFramedAddress {
   host: string;
   port: number;
   /** Milliseconds allowed for the TCP connect (default 10 000). */
@@ -10,6 +10,9 @@ export interface ConnectFramedOptions extends FramedHandlers {
   /** The largest payload accepted from the peer, in bytes (default 64 MiB). */
   maxFrameLength?: number;
 }
+
+/** Where to connect, and who receives the messages. */
+export type ConnectFramedOptions = ConnectFramedAddress & SocketHandlers;
 
 /**
  * Opens a framed connection. Rejects with the connect error (or a timeout error).
@@ -19,7 +22,7 @@ export interface ConnectFramedOptions extends FramedHandlers {
  * socket.send({ hello: 'world' });
  */
 export function connectFramed(options: ConnectFramedOptions): Promise<FramedSocket> {
-  const { host, port, timeout = 10_000, maxFrameLength, onMessage, onClose } = options;
+  const { host, port, timeout = 10_000, maxFrameLength } = options;
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port });
     const timer = setTimeout(() => {
@@ -34,7 +37,7 @@ export function connectFramed(options: ConnectFramedOptions): Promise<FramedSock
       clearTimeout(timer);
       socket.off('error', fail);
       const framed = new NodeFramedSocket(socket, maxFrameLength);
-      framed.attach(onClose ? { onMessage, onClose } : { onMessage });
+      framed.attach(options);
       resolve(framed);
     });
   });

@@ -28,6 +28,11 @@ export function encodeFrame(message: unknown): Buffer {
   return frame;
 }
 
+/** Encodes one value as msgpack, without a frame header. Throws when it cannot be encoded. */
+export function packValue(value: unknown): Buffer {
+  return packr.pack(value);
+}
+
 /**
  * Decodes one payload (without its length prefix), `source[start, end)` (all of it by default),
  * without making a view of it first. Throws an `RpcProtocol` error on bad bytes.
@@ -44,6 +49,9 @@ export function decodePayload(source: Uint8Array, start = 0, end = source.length
     });
   }
 }
+
+/** Receives one frame's payload, `source[start, end)`; `false` stops the reading. */
+export type PayloadHandler = (source: Buffer, start: number, end: number) => boolean | undefined;
 
 /**
  * Cuts a byte stream into frames. Chunks are kept as they arrive and joined only once a whole
@@ -69,6 +77,14 @@ export class FrameReader {
    * `onFrame` returning `false` stops the reading (the socket went away meanwhile).
    */
   push(chunk: Buffer, onFrame: (message: unknown) => boolean | undefined): void {
+    this.pushPayloads(chunk, (source, start, end) => onFrame(decodePayload(source, start, end)));
+  }
+
+  /**
+   * Like {@link push}, but hands over each frame's payload undecoded: `source[start, end)`, valid
+   * only during the call. Throws an `RpcProtocol` error on an oversize frame.
+   */
+  pushPayloads(chunk: Buffer, onPayload: PayloadHandler): void {
     let source = chunk;
     if (this.#buffered > 0) {
       this.#chunks.push(chunk);
@@ -85,9 +101,9 @@ export class FrameReader {
       const length = this.#checkLength(source.readUInt32BE(offset));
       const frameEnd = offset + FRAME_HEADER_LENGTH + length;
       if (frameEnd > end) break;
-      const message = decodePayload(source, offset + FRAME_HEADER_LENGTH, frameEnd);
+      const start = offset + FRAME_HEADER_LENGTH;
       offset = frameEnd;
-      if (onFrame(message) === false) return;
+      if (onPayload(source, start, frameEnd) === false) return;
     }
     if (offset < end) {
       this.#chunks.push(offset === 0 ? source : source.subarray(offset));

@@ -1,5 +1,12 @@
 import type { Socket } from 'node:net';
-import { DEFAULT_MAX_FRAME_LENGTH, encodeFrame, FrameReader } from './frame-codec.js';
+import {
+  DEFAULT_MAX_FRAME_LENGTH,
+  decodePayload,
+  encodeFrame,
+  FrameReader,
+  type PayloadHandler,
+} from './frame-codec.js';
+import { FrameWriter, type PayloadWriter } from './frame-writer.js';
 
 /**
  * A TCP socket carrying length-prefixed msgpack frames. Frames sent in the same event-loop turn
@@ -8,6 +15,12 @@ import { DEFAULT_MAX_FRAME_LENGTH, encodeFrame, FrameReader } from './frame-code
 export interface FramedSocket {
   /** Encodes and queues one message (throws if it cannot be encoded); dropped once the socket is closed. */
   send(message: unknown): void;
+  /**
+   * Queues one frame whose payload `encode` writes in place (with `a` and `b`: pass a module-level
+   * function and its data, so a frame allocates no closure). A throw from `encode` leaves no
+   * partial frame and is rethrown. Nothing is written once the socket is closed.
+   */
+  sendEncoded<A, B>(encode: (writer: PayloadWriter, a: A, b: B) => void, a: A, b: B): void;
   /** Ends the socket after the pending writes. */
   close(): void;
   /** Drops the socket at once; `error` becomes the `closed` value. */
@@ -30,9 +43,19 @@ export interface FramedHandlers {
   onClose?(error: Error | undefined): void;
 }
 
-// Below this many bytes a turn's frames are joined into one buffer; above it they go through
-// cork/uncork, still one writev, so a large frame is not copied.
-const JOIN_LIMIT = 256 * 1024;
+/** What a framed socket reports to an owner that decodes each frame itself (see `PayloadReader`). */
+export interface PayloadHandlers {
+  /**
+   * One frame's payload, `source[start, end)`, valid only during the call (the bytes may be
+   * reused after). A throw here destroys the socket with that error.
+   */
+  onPayload(source: Buffer, start: number, end: number): void;
+  /** The socket is gone, with the error that ended it, if any. */
+  onClose?(error: Error | undefined): void;
+}
+
+/** Either kind of handlers. */
+export type SocketHandlers = FramedHandlers | PayloadHandlers;
 
 /** Wraps a connected `net.Socket` as a {@link FramedSocket}. */
 export class NodeFramedSocket implements FramedSocket {
@@ -41,9 +64,10 @@ export class NodeFramedSocket implements FramedSocket {
   readonly remotePort: number;
   readonly #socket: Socket;
   readonly #reader: FrameReader;
-  #handlers: FramedHandlers | undefined;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  #handlers: SocketHandlers | undefined;
+  // set when the owner decodes the frames itself
+  #payloadHandlers: PayloadHandlers | undefined;
+  readonly #out = new FrameWriter();
   #flushScheduled = false;
   #ending = false;
   #gone = false;
@@ -65,8 +89,8 @@ export class NodeFramedSocket implements FramedSocket {
     });
     socket.on('close', () => {
       this.#gone = true;
-      this.#pending = [];
-      this.#pendingBytes = 0;
+      this.#out.take();
+      this.#out.recycle(false);
       settle(this.#error);
       this.#handlers?.onClose?.(this.#error);
     });
@@ -74,19 +98,28 @@ export class NodeFramedSocket implements FramedSocket {
   }
 
   /** Sets who receives the messages; call it in the turn the socket was made (data events come later). */
-  attach(handlers: FramedHandlers): void {
+  attach(handlers: SocketHandlers): void {
     this.#handlers = handlers;
+    this.#payloadHandlers = 'onPayload' in handlers ? handlers : undefined;
   }
 
   get bufferedAmount(): number {
-    return this.#pendingBytes + this.#socket.writableLength;
+    return this.#out.byteLength + this.#socket.writableLength;
   }
 
   send(message: unknown): void {
     if (this.#gone || this.#ending) return;
-    const frame = encodeFrame(message);
-    this.#pending.push(frame);
-    this.#pendingBytes += frame.length;
+    this.#out.appendFrame(encodeFrame(message));
+    this.#scheduleFlush();
+  }
+
+  sendEncoded<A, B>(encode: (writer: PayloadWriter, a: A, b: B) => void, a: A, b: B): void {
+    if (this.#gone || this.#ending) return;
+    this.#out.frame(encode, a, b);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       // setImmediate runs once this pass of the event loop has read every ready socket: the
@@ -110,34 +143,37 @@ export class NodeFramedSocket implements FramedSocket {
 
   readonly #flush = (): void => {
     this.#flushScheduled = false;
-    const frames = this.#pending;
-    if (frames.length === 0 || this.#gone) return;
-    const total = this.#pendingBytes;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    const out = this.#out;
+    if (out.byteLength === 0 || this.#gone) return;
+    const chunks = out.take();
     const socket = this.#socket;
-    if (frames.length === 1) {
-      socket.write(frames[0]!);
-    } else if (total <= JOIN_LIMIT) {
-      socket.write(Buffer.concat(frames, total));
-    } else {
+    if (chunks.length === 1) socket.write(chunks[0]!);
+    else {
+      // a large frame is its own chunk (not copied); corked, the chunks still leave in one writev
       socket.cork();
-      for (const frame of frames) socket.write(frame);
+      for (const chunk of chunks) socket.write(chunk);
       socket.uncork();
     }
+    // nothing left in the socket: the kernel took the bytes during write, so the buffer is free
+    out.recycle(socket.writableLength === 0);
   };
 
   #onData(chunk: Buffer): void {
     try {
-      this.#reader.push(chunk, this.#deliver);
+      this.#reader.pushPayloads(chunk, this.#deliver);
     } catch (error) {
       this.destroy(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
-  readonly #deliver = (message: unknown): boolean => {
+  readonly #deliver: PayloadHandler = (source, start, end) => {
     if (this.#gone || this.#socket.destroyed) return false;
-    this.#handlers?.onMessage(message);
+    const payloadHandlers = this.#payloadHandlers;
+    if (payloadHandlers) payloadHandlers.onPayload(source, start, end);
+    else {
+      const handlers = this.#handlers;
+      if (handlers && 'onMessage' in handlers) handlers.onMessage(decodePayload(source, start, end));
+    }
     return true;
   };
 }

@@ -2,7 +2,16 @@
  * Length-prefixed msgpack frames over TCP (4-byte big-endian length, then the payload), with
  * writes coalesced per event-loop turn. Used by RPC and by the master's control connections.
  */
-export { type ConnectFramedOptions, connectFramed } from './connect.js';
-export { DEFAULT_MAX_FRAME_LENGTH, decodePayload, encodeFrame, FrameReader } from './frame-codec.js';
-export type { FramedHandlers, FramedSocket } from './framed-socket.js';
+export { type ConnectFramedAddress, type ConnectFramedOptions, connectFramed } from './connect.js';
+export {
+  DEFAULT_MAX_FRAME_LENGTH,
+  decodePayload,
+  encodeFrame,
+  FrameReader,
+  type PayloadHandler,
+  packValue,
+} from './frame-codec.js';
+export type { PayloadWriter } from './frame-writer.js';
+export type { FramedHandlers, FramedSocket, PayloadHandlers, SocketHandlers } from './framed-socket.js';
 export { type FramedListener, type ListenFramedOptions, listenFramed } from './listen.js';
+export { PayloadReader } from './payload-reader.js';

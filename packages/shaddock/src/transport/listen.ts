@@ -1,5 +1,5 @@
 import { createServer, type Socket } from 'node:net';
-import { type FramedHandlers, type FramedSocket, NodeFramedSocket } from './framed-socket.js';
+import { type FramedSocket, NodeFramedSocket, type SocketHandlers } from './framed-socket.js';
 
 /** Where to listen, and what to do with each connection. */
 export interface ListenFramedOptions {
@@ -9,7 +9,7 @@ export interface ListenFramedOptions {
   /** The largest payload accepted from a peer, in bytes (default 64 MiB). */
   maxFrameLength?: number;
   /** Called once per accepted connection; returns who receives its messages. */
-  onConnection(socket: FramedSocket): FramedHandlers;
+  onConnection(socket: FramedSocket): SocketHandlers;
 }
 
 /** A listening framed server. */
@@ -39,20 +39,14 @@ export function listenFramed(options: ListenFramedOptions): Promise<FramedListen
   const server = createServer({ noDelay: true }, (raw: Socket) => {
     const socket = new NodeFramedSocket(raw, maxFrameLength);
     sockets.add(socket);
-    let handlers: FramedHandlers;
+    let handlers: SocketHandlers;
     try {
       handlers = onConnection(socket);
     } catch (error) {
       socket.destroy(error instanceof Error ? error : new Error(String(error)));
       handlers = { onMessage: () => {} };
     }
-    socket.attach({
-      onMessage: handlers.onMessage,
-      onClose: (error) => {
-        sockets.delete(socket);
-        handlers.onClose?.(error);
-      },
-    });
+    socket.attach(withCloseHook(handlers, () => sockets.delete(socket)));
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -63,6 +57,18 @@ export function listenFramed(options: ListenFramedOptions): Promise<FramedListen
       resolve({ port: bound, sockets, close: () => closeServer(server, sockets) });
     });
   });
+}
+
+/** The same handlers, with `forget` run before their `onClose`. */
+function withCloseHook(handlers: SocketHandlers, forget: () => void): SocketHandlers {
+  const onClose = (error: Error | undefined): void => {
+    forget();
+    handlers.onClose?.(error);
+  };
+  if ('onPayload' in handlers) {
+    return { onPayload: (source, start, end) => handlers.onPayload(source, start, end), onClose };
+  }
+  return { onMessage: (message) => handlers.onMessage(message), onClose };
 }
 
 async function closeServer(
