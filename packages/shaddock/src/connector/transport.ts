@@ -24,7 +24,10 @@ export interface ClientTransport {
   attach(sink: TransportSink, first?: Uint8Array): void;
   /** Writes whole packages; writes made in one event-loop turn leave in one system call. */
   write(bytes: Uint8Array): void;
-  /** Writes several packages as one write (one WebSocket frame while they fit). */
+  /**
+   * Writes several packages as one write (one WebSocket frame while they fit). The transport may
+   * keep `chunks` itself: the caller must not change the array afterwards.
+   */
   writeMany(chunks: readonly Uint8Array[], totalBytes: number): void;
   /** Stops reading the socket (inbound backpressure). */
   pause(): void;

@@ -69,7 +69,8 @@ export class WsTransport implements ClientTransport, TurnWriter, WebSocketFrameS
 
   writeMany(chunks: readonly Uint8Array[], totalBytes: number): void {
     if (this.#closing || this.#socket.destroyed) return;
-    if (this.#pending === undefined) this.#pending = [...chunks];
+    // The caller lets go of `chunks` (see ClientTransport): kept as they are, not copied.
+    if (this.#pending === undefined) this.#pending = chunks as Uint8Array[];
     else for (const chunk of chunks) this.#pending.push(chunk);
     this.#pendingBytes += totalBytes;
     if (this.#queued) return;
@@ -81,14 +82,12 @@ export class WsTransport implements ClientTransport, TurnWriter, WebSocketFrameS
     this.#queued = false;
     const pending = this.#pending;
     if (pending === undefined) return;
-    const count = pending.length;
     const total = this.#pendingBytes;
     this.#pending = undefined;
     this.#pendingBytes = 0;
     const socket = this.#socket;
     if (socket.destroyed) return;
-    if (count === 1) socket.write(sharedFrame(pending[0]!));
-    else if (total <= JOIN_LIMIT) socket.write(encodeBinaryFrameOf(pending, total));
+    if (total <= JOIN_LIMIT) socket.write(sharedFrame(pending, total));
     else writeGroups(socket, pending);
   }
 
@@ -166,20 +165,30 @@ export class WsTransport implements ClientTransport, TurnWriter, WebSocketFrameS
   };
 }
 
-// The last frame built, for the payload it carries: a push writes the same bytes to every
-// socket in one flush, so all of them get the one frame.
-let framedPayload: Uint8Array | undefined;
+// The last frame built, for the packages it carries: a push (or a buffer scheduler's batch of
+// pushes) goes to every socket in one flush, so all of them get the one frame.
+let framedPackages: readonly Uint8Array[] = [];
 let framedPass = -1;
 let frame: Buffer | undefined;
 
-function sharedFrame(payload: Uint8Array): Buffer {
+function sharedFrame(packages: readonly Uint8Array[], totalBytes: number): Buffer {
   const pass = flushPass();
-  if (payload !== framedPayload || pass !== framedPass || frame === undefined) {
-    framedPayload = payload;
+  if (frame === undefined || pass !== framedPass || !samePackages(packages, framedPackages)) {
+    framedPackages = packages;
     framedPass = pass;
-    frame = encodeBinaryFrame(payload);
+    frame =
+      packages.length === 1 ? encodeBinaryFrame(packages[0]!) : encodeBinaryFrameOf(packages, totalBytes);
   }
   return frame;
+}
+
+/** The same package objects in the same order (bytes handed to a transport are never changed). */
+function samePackages(packages: readonly Uint8Array[], framed: readonly Uint8Array[]): boolean {
+  if (packages.length !== framed.length) return false;
+  for (let index = 0; index < packages.length; index++) {
+    if (packages[index] !== framed[index]) return false;
+  }
+  return true;
 }
 
 /** Frames of up to JOIN_LIMIT bytes each (a larger package is a frame of its own), in one writev. */
