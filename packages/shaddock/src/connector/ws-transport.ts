@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
 import { decodePackages, isProtocolError, type PackageDecoderOptions } from '@shaddock/protocol';
 import type { ClientAddress } from './client-connection.js';
-import { CLOSE_GRACE_MS, type ClientTransport, JOIN_LIMIT, type TransportSink } from './transport.js';
-import { flushAtEndOfTurn, flushPass, type TurnWriter } from './turn-flush.js';
+import { SocketTransport } from './socket-transport.js';
+import { CLOSE_GRACE_MS, JOIN_LIMIT } from './transport.js';
+import { flushPass } from './turn-flush.js';
 import {
   encodeBinaryFrame,
   encodeBinaryFrameOf,
@@ -19,84 +20,17 @@ import {
  * frame too). A turn's packages leave as ONE frame in one write; a package written to many
  * sockets in one turn (a push) is framed once for all of them.
  */
-export class WsTransport implements ClientTransport, TurnWriter, WebSocketFrameSink {
-  readonly remoteAddress: ClientAddress;
-  readonly #socket: Socket;
+export class WsTransport extends SocketTransport implements WebSocketFrameSink {
   readonly #reader: WebSocketFrameReader;
   readonly #decodeOptions: PackageDecoderOptions;
-  #sink: TransportSink | undefined;
-  /** This turn's packages (made on the first write: an idle connection holds no array). */
-  #pending: Uint8Array[] | undefined;
-  #pendingBytes = 0;
-  #queued = false;
   /** A close frame went out: nothing more is written, nothing more is delivered. */
   #closing = false;
   #failed = false;
-  #reason: string | undefined;
 
   constructor(socket: Socket, remoteAddress: ClientAddress, maxBodyLength: number, maxMessageBytes: number) {
-    this.#socket = socket;
-    this.remoteAddress = remoteAddress;
+    super(socket, remoteAddress);
     this.#decodeOptions = { maxBodyLength };
     this.#reader = new WebSocketFrameReader(maxMessageBytes, this);
-  }
-
-  get bufferedAmount(): number {
-    return this.#pendingBytes + this.#socket.writableLength;
-  }
-
-  attach(sink: TransportSink, first?: Uint8Array): void {
-    this.#sink = sink;
-    const socket = this.#socket;
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      this.#reason ??= error.code ?? error.message;
-    });
-    socket.on('close', () => sink.onClose(this.#reason));
-    socket.on('data', this.#onData);
-    if (first !== undefined && first.length > 0) this.#onData(Buffer.from(first));
-    if (socket.closed) queueMicrotask(() => sink.onClose(this.#reason));
-  }
-
-  write(bytes: Uint8Array): void {
-    if (this.#closing || this.#socket.destroyed) return;
-    if (this.#pending === undefined) this.#pending = [bytes];
-    else this.#pending.push(bytes);
-    this.#pendingBytes += bytes.length;
-    if (this.#queued) return;
-    this.#queued = true;
-    flushAtEndOfTurn(this);
-  }
-
-  writeMany(chunks: readonly Uint8Array[], totalBytes: number): void {
-    if (this.#closing || this.#socket.destroyed) return;
-    // The caller lets go of `chunks` (see ClientTransport): kept as they are, not copied.
-    if (this.#pending === undefined) this.#pending = chunks as Uint8Array[];
-    else for (const chunk of chunks) this.#pending.push(chunk);
-    this.#pendingBytes += totalBytes;
-    if (this.#queued) return;
-    this.#queued = true;
-    flushAtEndOfTurn(this);
-  }
-
-  flushTurn(): void {
-    this.#queued = false;
-    const pending = this.#pending;
-    if (pending === undefined) return;
-    const total = this.#pendingBytes;
-    this.#pending = undefined;
-    this.#pendingBytes = 0;
-    const socket = this.#socket;
-    if (socket.destroyed) return;
-    if (total <= JOIN_LIMIT) socket.write(sharedFrame(pending, total));
-    else writeGroups(socket, pending);
-  }
-
-  pause(): void {
-    this.#socket.pause();
-  }
-
-  resume(): void {
-    this.#socket.resume();
   }
 
   close(): void {
@@ -107,12 +41,21 @@ export class WsTransport implements ClientTransport, TurnWriter, WebSocketFrameS
     // What this turn wrote goes to the kernel first (a kick before a forced close).
     this.flushTurn();
     this.#closing = true;
-    this.#socket.destroy();
+    this.socket.destroy();
+  }
+
+  protected writable(): boolean {
+    return !this.#closing && !this.socket.destroyed;
+  }
+
+  protected writeBatch(packages: readonly Uint8Array[], totalBytes: number): void {
+    if (totalBytes <= JOIN_LIMIT) this.socket.write(sharedFrame(packages, totalBytes));
+    else writeGroups(this.socket, packages);
   }
 
   onMessage(payload: Uint8Array): void {
     if (this.#failed) return;
-    const sink = this.#sink;
+    const sink = this.sink;
     try {
       for (const { type, body } of decodePackages(payload, this.#decodeOptions)) sink?.onPackage(type, body);
     } catch (error) {
@@ -126,7 +69,7 @@ export class WsTransport implements ClientTransport, TurnWriter, WebSocketFrameS
   onPing(payload: Uint8Array): void {
     if (this.#closing) return;
     this.flushTurn();
-    this.#socket.write(encodePongFrame(payload));
+    this.socket.write(encodePongFrame(payload));
   }
 
   onCloseFrame(code: number | undefined): void {
@@ -143,7 +86,7 @@ export class WsTransport implements ClientTransport, TurnWriter, WebSocketFrameS
     if (this.#closing) return;
     this.flushTurn();
     this.#closing = true;
-    const socket = this.#socket;
+    const socket = this.socket;
     if (socket.destroyed) return;
     socket.end(encodeCloseFrame(code));
     const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
@@ -151,18 +94,18 @@ export class WsTransport implements ClientTransport, TurnWriter, WebSocketFrameS
     socket.once('close', () => clearTimeout(timer));
   }
 
-  readonly #onData = (chunk: Buffer): void => {
+  protected onData(chunk: Buffer): void {
     if (this.#failed) return;
     try {
       this.#reader.push(chunk);
     } catch (error) {
       if (!(error instanceof WebSocketFrameError)) throw error;
       this.#failed = true;
-      this.#reason = error.code;
+      this.reason = error.code;
       this.#sendClose(error.closeCode);
-      this.#sink?.onProtocolError(error);
+      this.sink?.onProtocolError(error);
     }
-  };
+  }
 }
 
 // The last frame built, for the packages it carries: a push (or a buffer scheduler's batch of
