@@ -36,6 +36,22 @@ async function appFolder(): Promise<string> {
   return base;
 }
 
+const connector1: ServerInfo = {
+  id: 'connector-1',
+  serverType: 'connector',
+  host: '127.0.0.1',
+  clientPort: 0,
+  frontend: true,
+};
+
+const chat1: ServerInfo = {
+  id: 'chat-1',
+  serverType: 'chat',
+  host: '127.0.0.1',
+  port: 0,
+  frontend: false,
+};
+
 function application(base: string, current: ServerInfo, servers: ServerInfo[]): Application {
   return new Application({
     identity: {
@@ -56,29 +72,20 @@ function application(base: string, current: ServerInfo, servers: ServerInfo[]): 
   });
 }
 
+/** The services the connector component needs: the real SessionService and HandlerPipeline. */
+function provideServices(app: Application): { sessions: SessionService; pipeline: HandlerPipeline } {
+  const sessions = new SessionService({ frontendId: app.serverId });
+  app.services.provide('sessionService', sessions);
+  const pipeline = new HandlerPipeline(app);
+  app.services.provide('handlers', pipeline);
+  return { sessions, pipeline };
+}
+
 describe('connectorComponent', () => {
   it('serves clients with the real sessions and handlers, the dictionary from every server type', async () => {
-    const base = await appFolder();
-    const frontend: ServerInfo = {
-      id: 'connector-1',
-      serverType: 'connector',
-      host: '127.0.0.1',
-      clientPort: 0,
-      frontend: true,
-    };
-    const backend: ServerInfo = {
-      id: 'chat-1',
-      serverType: 'chat',
-      host: '127.0.0.1',
-      port: 0,
-      frontend: false,
-    };
-    const app = application(base, frontend, [frontend, backend]);
+    const app = application(await appFolder(), connector1, [connector1, chat1]);
     app.set('connectorConfig', { heartbeat: 5 });
-    const sessions = new SessionService({ frontendId: app.serverId });
-    app.services.provide('sessionService', sessions);
-    const pipeline = new HandlerPipeline(app);
-    app.services.provide('handlers', pipeline);
+    const { sessions, pipeline } = provideServices(app);
     await pipeline.load();
     const component = connectorComponent(app);
     expect(component.name).toBe('connector');
@@ -113,38 +120,22 @@ describe('connectorComponent', () => {
 
   it('runs on frontends only', async () => {
     const base = await appFolder();
-    const backend: ServerInfo = {
-      id: 'chat-1',
-      serverType: 'chat',
-      host: '127.0.0.1',
-      port: 0,
-      frontend: false,
-    };
-    expect(() => connectorComponent(application(base, backend, [backend]))).toThrow(
+    expect(() => connectorComponent(application(base, chat1, [chat1]))).toThrow(
       expect.objectContaining({ code: 'SHADDOCK_ERR_CONNECTOR_CONFIG_INVALID' }),
     );
   });
 
   it('fails to start, naming the port, when the port is taken', async () => {
     const base = await appFolder();
-    const first: ServerInfo = {
-      id: 'connector-1',
-      serverType: 'connector',
-      host: '127.0.0.1',
-      clientPort: 0,
-      frontend: true,
-    };
-    const app = application(base, first, [first]);
-    app.services.provide('sessionService', new SessionService({ frontendId: app.serverId }));
-    app.services.provide('handlers', new HandlerPipeline(app));
+    const app = application(base, connector1, [connector1]);
+    provideServices(app);
     const component = connectorComponent(app);
     await component.start?.();
     try {
       const taken = app.services.get('connector').port as number;
-      const second: ServerInfo = { ...first, id: 'connector-2', clientPort: taken };
-      const other = application(base, second, [first, second]);
-      other.services.provide('sessionService', new SessionService({ frontendId: other.serverId }));
-      other.services.provide('handlers', new HandlerPipeline(other));
+      const second: ServerInfo = { ...connector1, id: 'connector-2', clientPort: taken };
+      const other = application(base, second, [connector1, second]);
+      provideServices(other);
       await expect(connectorComponent(other).start?.()).rejects.toMatchObject({
         code: 'SHADDOCK_ERR_CONNECTOR_LISTEN_FAILED',
       });

@@ -100,7 +100,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Starts a connector; always `close()` it (`try/finally`). */
+/** Starts a connector; always `close()` it (`try/finally`), or let {@link withConnector} do it. */
 export async function startConnector(options: HarnessOptions = {}): Promise<Harness> {
   const base = await mkdtemp(path.join(tmpdir(), 'shaddock-connector-'));
   await mkdir(path.join(base, 'config'));
@@ -134,6 +134,41 @@ export async function startConnector(options: HarnessOptions = {}): Promise<Harn
     },
   };
 }
+
+type HarnessTest = (harness: Harness) => Promise<void>;
+
+/** Starts a connector, runs `test` with it and closes it, whether `test` passes or throws. */
+export function withConnector(test: HarnessTest): Promise<void>;
+export function withConnector(options: HarnessOptions, test: HarnessTest): Promise<void>;
+export async function withConnector(
+  first: HarnessOptions | HarnessTest,
+  second?: HarnessTest,
+): Promise<void> {
+  const [options, test] = typeof first === 'function' ? [{}, first] : [first, second as HarnessTest];
+  const harness = await startConnector(options);
+  try {
+    await test(harness);
+  } finally {
+    await harness.close();
+  }
+}
+
+/** The reasons sessions close with, from now on. */
+export function closeReasons(harness: Harness): string[] {
+  const reasons: string[] = [];
+  harness.sessions.onClosed((_session, reason) => reasons.push(reason));
+  return reasons;
+}
+
+/** Every session the connector has now, in the order it keeps them. */
+export function sessionsOf(harness: Harness): Session[] {
+  const sessions: Session[] = [];
+  harness.sessions.forEachSession((session) => sessions.push(session));
+  return sessions;
+}
+
+export const TRANSPORTS = ['ws', 'tcp'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
 
 export interface RawPackage {
   readonly type: number;
@@ -217,6 +252,11 @@ export class RawClient {
     });
   }
 
+  /** A raw client over `transport`: {@link RawClient.ws} or {@link RawClient.tcp}. */
+  static connect(transport: Transport, port: number): Promise<RawClient> {
+    return transport === 'ws' ? RawClient.ws(port) : RawClient.tcp(port);
+  }
+
   send(bytes: Uint8Array): void {
     this.#write(bytes);
   }
@@ -249,6 +289,11 @@ export class RawClient {
       if (this.isClosed) throw new Error(`closed while waiting for a package of type ${type}`);
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
+  }
+
+  /** The next DATA package, decoded. */
+  async nextData(): Promise<DataMessage> {
+    return decodeData(await this.next(Package.TYPE_DATA));
   }
 
   /** Every package received so far and not taken. */
@@ -300,13 +345,16 @@ export function notifyPackage(route: string | number, body: JsonObject): Buffer 
   );
 }
 
-/** Decodes a DATA package body with pinus-protocol; JSON bodies parsed. */
-export function decodeData(pkg: RawPackage): {
+/** A DATA package's message, its body parsed. */
+export interface DataMessage {
   id: number;
   type: number;
   route: string | number | null;
   body: JsonObject;
-} {
+}
+
+/** Decodes a DATA package body with pinus-protocol; JSON bodies parsed. */
+export function decodeData(pkg: RawPackage): DataMessage {
   const message = Message.decode(pkg.body);
   return {
     id: message.id,

@@ -4,7 +4,7 @@ import { ProtocolErrorCode } from '@shaddock/protocol';
 import { describe, expect, it } from 'vitest';
 import type { Session } from '../src/session/index.js';
 import {
-  decodeData,
+  closeReasons,
   ECHO,
   eventually,
   type Harness,
@@ -16,16 +16,18 @@ import {
   pause,
   RawClient,
   requestPackage,
-  startConnector,
+  sessionsOf,
+  TRANSPORTS,
+  type Transport,
   WHO,
+  withConnector,
 } from './connector-harness.js';
 
-const transports = ['ws', 'tcp'] as const;
 const body = Buffer.from('{}');
 const data = (bytes: number[] | Buffer): Buffer => Package.encode(Package.TYPE_DATA, Buffer.from(bytes));
 
 /** Bytes a client may send after its handshake, each of which must close it, and the reason. */
-const malformed: ReadonlyArray<readonly [string, Buffer, string]> = [
+const malformed: ReadonlyArray<readonly [name: string, bytes: Buffer, reason: string]> = [
   ['an unknown package type', Buffer.from([9, 0, 0, 0]), ProtocolErrorCode.UnknownPackageType],
   ['a package over the size limit', Buffer.from([4, 0x20, 0, 0]), ProtocolErrorCode.PackageTooLarge],
   [
@@ -60,22 +62,19 @@ const malformed: ReadonlyArray<readonly [string, Buffer, string]> = [
   ['a kick from the client', Package.encode(Package.TYPE_KICK, body), 'unexpected package'],
 ];
 
-async function healthy(harness: Harness, transport: 'ws' | 'tcp'): Promise<Client> {
+async function healthy(harness: Harness, transport: Transport): Promise<Client> {
   const client = await connect({ host: '127.0.0.1', port: harness.port, transport });
   await client.request(ECHO, { ready: true });
   return client;
 }
 
-describe.each(transports)('bad input over %s', (transport) => {
-  it('closes only the connection that sent it, with a typed reason', async () => {
-    const harness = await startConnector({ files: { 'dictionary.json': ['onPush'] } });
-    try {
+describe.each(TRANSPORTS)('bad input over %s', (transport) => {
+  it('closes only the connection that sent it, with a typed reason', () =>
+    withConnector({ files: { 'dictionary.json': ['onPush'] } }, async (harness) => {
       const bystander = await healthy(harness, transport);
-      const reasons: string[] = [];
-      harness.sessions.onClosed((_session, reason) => reasons.push(reason));
+      const reasons = closeReasons(harness);
       for (const [, bytes] of malformed) {
-        const client =
-          transport === 'ws' ? await RawClient.ws(harness.port) : await RawClient.tcp(harness.port);
+        const client = await RawClient.connect(transport, harness.port);
         await client.open();
         client.send(bytes);
         await client.closed;
@@ -84,46 +83,33 @@ describe.each(transports)('bad input over %s', (transport) => {
       expect(await bystander.request(ECHO, { still: 'here' })).toEqual({ still: 'here' });
       expect(harness.reported).toEqual([]);
       await bystander.close();
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 
-  it('closes a client that sends data or an ACK before its handshake', async () => {
-    const harness = await startConnector();
-    try {
+  it('closes a client that sends data or an ACK before its handshake', () =>
+    withConnector(async (harness) => {
       for (const bytes of [requestPackage(1, ECHO, {}), Package.encode(Package.TYPE_HANDSHAKE_ACK)]) {
-        const client =
-          transport === 'ws' ? await RawClient.ws(harness.port) : await RawClient.tcp(harness.port);
+        const client = await RawClient.connect(transport, harness.port);
         client.send(bytes);
         await client.closed;
       }
       expect(harness.connector.connectionCount).toBe(0);
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 });
 
 describe('protections', () => {
-  it('closes a WebSocket frame that ends inside a package', async () => {
-    const harness = await startConnector();
-    try {
+  it('closes a WebSocket frame that ends inside a package', () =>
+    withConnector(async (harness) => {
       const client = await RawClient.ws(harness.port);
       await client.open();
       client.send(Buffer.from([4, 0, 0, 10, 1, 2]));
       await client.closed;
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 
-  it.each(transports)('refuses clients past max-connections with a kick over %s', async (transport) => {
-    const harness = await startConnector({ maxConnections: 2 });
-    try {
+  it.each(TRANSPORTS)('refuses clients past max-connections with a kick over %s', (transport) =>
+    withConnector({ maxConnections: 2 }, async (harness) => {
       const first = await healthy(harness, transport);
       const second = await healthy(harness, transport);
-      const third = transport === 'ws' ? await RawClient.ws(harness.port) : await RawClient.tcp(harness.port);
+      const third = await RawClient.connect(transport, harness.port);
       third.sendPackage(Package.TYPE_HANDSHAKE, Buffer.from('{"sys":{}}'));
       const kick = await third.next(Package.TYPE_KICK);
       expect(JSON.parse(kick.body.toString())).toEqual({ reason: 'server full' });
@@ -135,14 +121,11 @@ describe('protections', () => {
       await eventually(() => harness.connector.connectionCount < 2);
       const again = await healthy(harness, transport);
       await Promise.all([second.close(), again.close()]);
-    } finally {
-      await harness.close();
-    }
-  });
+    }),
+  );
 
-  it('closes blacklisted IPs at connect, from the config and at run time', async () => {
-    const harness = await startConnector({ config: { blacklist: ['^10\\.'] } });
-    try {
+  it('closes blacklisted IPs at connect, from the config and at run time', () =>
+    withConnector({ config: { blacklist: ['^10\\.'] } }, async (harness) => {
       const { blacklist } = harness.connector;
       expect(blacklist.has('10.0.0.1')).toBe(true);
       expect(blacklist.has('127.0.0.1')).toBe(false);
@@ -156,58 +139,47 @@ describe('protections', () => {
       expect(blacklist.delete('127.0.0.1')).toBe(false);
       const client = await healthy(harness, 'tcp');
       await client.close();
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 
-  it('takes the client IP from the proxy header when configured, and blacklists by it', async () => {
-    const harness = await startConnector({
-      config: { realIpHeader: 'X-Forwarded-For', blacklist: ['10.9.9.9'] },
-    });
-    try {
-      const client = await RawClient.ws(harness.port, { 'x-forwarded-for': '10.1.2.3, 172.16.0.1' });
-      await client.open();
-      client.send(requestPackage(1, WHO, {}));
-      expect(decodeData(await client.next(Package.TYPE_DATA)).body).toEqual({ ip: '10.1.2.3' });
-      client.destroy();
-      const refused = await RawClient.ws(harness.port, { 'x-forwarded-for': '10.9.9.9' }).catch(
-        () => undefined,
-      );
-      await refused?.closed;
-      expect(refused?.isClosed ?? true).toBe(true);
-    } finally {
-      await harness.close();
-    }
-  });
+  it('takes the client IP from the proxy header when configured, and blacklists by it', () =>
+    withConnector(
+      {
+        config: { realIpHeader: 'X-Forwarded-For', blacklist: ['10.9.9.9'] },
+      },
+      async (harness) => {
+        const client = await RawClient.ws(harness.port, { 'x-forwarded-for': '10.1.2.3, 172.16.0.1' });
+        await client.open();
+        client.send(requestPackage(1, WHO, {}));
+        expect((await client.nextData()).body).toEqual({ ip: '10.1.2.3' });
+        client.destroy();
+        const refused = await RawClient.ws(harness.port, { 'x-forwarded-for': '10.9.9.9' }).catch(
+          () => undefined,
+        );
+        await refused?.closed;
+        expect(refused?.isClosed ?? true).toBe(true);
+      },
+    ));
 
-  it.each(transports)(
+  it.each(TRANSPORTS)(
     'answers requests over the rate limit with 429 and drops notifies, over %s',
-    async (transport) => {
-      const harness = await startConnector({ config: { rateLimit: { requests: 5, perMs: 3_600_000 } } });
-      try {
-        const client =
-          transport === 'ws' ? await RawClient.ws(harness.port) : await RawClient.tcp(harness.port);
+    (transport) =>
+      withConnector({ config: { rateLimit: { requests: 5, perMs: 3_600_000 } } }, async (harness) => {
+        const client = await RawClient.connect(transport, harness.port);
         await client.open();
         for (let id = 1; id <= 8; id++) client.send(requestPackage(id, ECHO, { id }));
         client.send(notifyPackage(NOTE, {}));
         const answers = [];
-        for (let index = 0; index < 8; index++)
-          answers.push(decodeData(await client.next(Package.TYPE_DATA)));
+        for (let index = 0; index < 8; index++) answers.push(await client.nextData());
         const codes = answers.sort((a, b) => a.id - b.id).map((answer) => answer.body['code'] ?? 200);
         expect(codes).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
         await pause(50);
         expect(harness.handlers.notes).toEqual([]);
         client.destroy();
-      } finally {
-        await harness.close();
-      }
-    },
+      }),
   );
 
-  it('stops reading a connection with too many messages in the handlers, and resumes', async () => {
-    const harness = await startConnector({ config: { maxPendingRequests: 4 } });
-    try {
+  it('stops reading a connection with too many messages in the handlers, and resumes', () =>
+    withConnector({ config: { maxPendingRequests: 4 } }, async (harness) => {
       const client = await RawClient.tcp(harness.port);
       await client.open();
       client.send(Buffer.concat([1, 2, 3, 4].map((id) => requestPackage(id, HOLD, { id }))));
@@ -220,26 +192,19 @@ describe('protections', () => {
       await harness.handlers.until(() => held.length === 4);
       for (const request of held.splice(0)) request.resolve({ done: request.message.id });
       const ids = [];
-      for (let index = 0; index < 8; index++) ids.push(decodeData(await client.next(Package.TYPE_DATA)).id);
+      for (let index = 0; index < 8; index++) ids.push((await client.nextData()).id);
       expect(ids).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       client.destroy();
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 
-  it('drops a slow client instead of buffering for it', async () => {
-    const harness = await startConnector({ config: { maxBufferedBytes: 256 * 1024 } });
-    try {
+  it('drops a slow client instead of buffering for it', () =>
+    withConnector({ config: { maxBufferedBytes: 256 * 1024 } }, async (harness) => {
       const bystander = await healthy(harness, 'tcp');
       const slow = await RawClient.tcp(harness.port);
       await slow.open();
       await slow.next(Package.TYPE_HEARTBEAT);
-      const reasons: string[] = [];
-      harness.sessions.onClosed((_session, reason) => reasons.push(reason));
-      const sessions: Session[] = [];
-      harness.sessions.forEachSession((session) => sessions.push(session));
-      const slowSession = sessions[1] as Session;
+      const reasons = closeReasons(harness);
+      const slowSession = sessionsOf(harness)[1] as Session;
       // The client stops reading; the kernel buffers fill, then the server's.
       slow.pauseReading();
       const push = harness.connector.encodePush('onBulk', { text: 'x'.repeat(64 * 1024) });
@@ -251,8 +216,5 @@ describe('protections', () => {
       expect(await bystander.request(ECHO, { fine: true })).toEqual({ fine: true });
       slow.destroy();
       await bystander.close();
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 });

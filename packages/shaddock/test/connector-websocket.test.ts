@@ -7,75 +7,53 @@ import type { JsonObject } from '@shaddock/protocol';
 import { describe, expect, it } from 'vitest';
 import type { ConnectorConfig } from '../src/connector/index.js';
 import { encodeBinaryFrame } from '../src/connector/websocket-frames.js';
-import type { Session } from '../src/session/index.js';
 import {
+  closeReasons,
+  type DataMessage,
   decodeData,
   ECHO,
   eventually,
   type Harness,
+  type HarnessOptions,
   Message,
   Package,
   pause,
   RawClient,
   type RawPackage,
   requestPackage,
-  startConnector,
+  sessionsOf,
+  withConnector,
 } from './connector-harness.js';
+import {
+  BINARY,
+  CLOSE,
+  type ClientFrameOptions,
+  CONTINUATION,
+  clientFrame,
+  closeBody,
+  PING,
+  PONG,
+  readServerFrame,
+  type ServerFrame,
+  TEXT,
+} from './support/websocket-test-frames.js';
 
-const CONTINUATION = 0x0;
-const TEXT = 0x1;
-const BINARY = 0x2;
-const CLOSE = 0x8;
-const PING = 0x9;
-const PONG = 0xa;
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-interface FrameOptions {
-  /** Default true. */
-  readonly fin?: boolean;
-  /** Default true: a client frame must be masked. */
-  readonly masked?: boolean;
+/** A client frame as a browser sends it: a fresh random mask key for every frame, unless `options.mask` is given. */
+function browserFrame(
+  opcode: number,
+  payload: Uint8Array | string,
+  options: ClientFrameOptions = {},
+): Buffer {
+  return clientFrame(opcode, payload, { mask: randomBytes(4), ...options });
 }
 
-/** A client frame: masked with a random key unless told otherwise, the shortest length form. */
-function clientFrame(opcode: number, payload: Uint8Array | string, options: FrameOptions = {}): Buffer {
-  const body = Buffer.from(payload);
-  const first = ((options.fin ?? true) ? 0x80 : 0) | opcode;
-  const maskBit = (options.masked ?? true) ? 0x80 : 0;
-  let header: Buffer;
-  if (body.length < 126) {
-    header = Buffer.from([first, maskBit | body.length]);
-  } else if (body.length < 0x10000) {
-    header = Buffer.from([first, maskBit | 126, 0, 0]);
-    header.writeUInt16BE(body.length, 2);
-  } else {
-    header = Buffer.alloc(10);
-    header[0] = first;
-    header[1] = maskBit | 127;
-    header.writeUInt32BE(body.length, 6);
-  }
-  if (maskBit === 0) return Buffer.concat([header, body]);
-  const mask = randomBytes(4);
-  return Buffer.concat([header, mask, body.map((byte, index) => byte ^ mask[index % 4]!)]);
-}
-
-function closeBody(code: number): Buffer {
-  const body = Buffer.alloc(2);
-  body.writeUInt16BE(code, 0);
-  return body;
-}
-
-interface ServerFrame {
-  readonly fin: boolean;
-  readonly opcode: number;
-  readonly payload: Buffer;
-  /** The whole frame as it came. */
-  readonly bytes: Buffer;
-}
+/** Header overrides; `undefined` leaves a default header out. */
+type HeaderOverrides = Readonly<Record<string, string | undefined>>;
 
 interface UpgradeOptions {
-  /** Header overrides; `undefined` leaves a default header out. */
-  readonly headers?: Readonly<Record<string, string | undefined>>;
+  readonly headers?: HeaderOverrides;
   /** Bytes sent in the same write as the request. */
   readonly after?: Buffer;
   /** Keep the client's side open after the server's FIN (a client that never closes its TCP side). */
@@ -166,19 +144,12 @@ class RawWebSocket {
     return RawWebSocket.request(port, bytes, key, options.halfOpen ?? false);
   }
 
-  /** A valid upgrade, checked. */
-  static async connect(port: number): Promise<RawWebSocket> {
-    const client = await RawWebSocket.upgrade(port);
-    expect(client.status).toBe(101);
-    return client;
-  }
-
   send(bytes: Uint8Array): void {
     this.socket.write(bytes);
   }
 
-  sendFrame(opcode: number, payload: Uint8Array | string, options?: FrameOptions): void {
-    this.send(clientFrame(opcode, payload, options));
+  sendFrame(opcode: number, payload: Uint8Array | string, options?: ClientFrameOptions): void {
+    this.send(browserFrame(opcode, payload, options));
   }
 
   /** Pomelo handshake and ACK, then one echo: the session exists once this resolves. */
@@ -194,7 +165,7 @@ class RawWebSocket {
   /** An echo request in one frame; resolves with the answer's body. */
   async request(id: number, body: JsonObject): Promise<JsonObject> {
     this.sendFrame(BINARY, requestPackage(id, ECHO, body));
-    const answer = decodeData(await this.nextPackage(Package.TYPE_DATA));
+    const answer = await this.nextData();
     expect(answer.id).toBe(id);
     return answer.body;
   }
@@ -225,6 +196,11 @@ class RawWebSocket {
     }
   }
 
+  /** The next DATA package, decoded. */
+  async nextData(): Promise<DataMessage> {
+    return decodeData(await this.nextPackage(Package.TYPE_DATA));
+  }
+
   get packages(): readonly RawPackage[] {
     return this.#packages;
   }
@@ -253,8 +229,11 @@ class RawWebSocket {
       return;
     }
     for (;;) {
-      const frame = this.#frame();
+      const frame = readServerFrame(this.#pending);
       if (frame === undefined) return;
+      // A server never masks its frames.
+      expect(frame.masked).toBe(false);
+      this.#pending = this.#pending.subarray(frame.bytes.length);
       if (frame.opcode === BINARY) {
         this.binaryFrames.push(frame);
         const decoded = Package.decode(frame.payload);
@@ -265,33 +244,6 @@ class RawWebSocket {
         this.controls.push(frame);
       }
     }
-  }
-
-  /** Takes one whole server frame off the pending bytes. */
-  #frame(): ServerFrame | undefined {
-    const bytes = this.#pending;
-    if (bytes.length < 2) return undefined;
-    // A server never masks its frames.
-    expect(bytes[1]! & 0x80).toBe(0);
-    let length = bytes[1]! & 0x7f;
-    let header = 2;
-    if (length === 126) {
-      if (bytes.length < 4) return undefined;
-      length = bytes.readUInt16BE(2);
-      header = 4;
-    } else if (length === 127) {
-      if (bytes.length < 10) return undefined;
-      length = bytes.readUInt32BE(2) * 0x100000000 + bytes.readUInt32BE(6);
-      header = 10;
-    }
-    if (bytes.length < header + length) return undefined;
-    this.#pending = bytes.subarray(header + length);
-    return {
-      fin: (bytes[0]! & 0x80) !== 0,
-      opcode: bytes[0]! & 0x0f,
-      payload: bytes.subarray(header, header + length),
-      bytes: bytes.subarray(0, header + length),
-    };
   }
 
   async #until(ready: () => boolean): Promise<void> {
@@ -314,35 +266,73 @@ const acceptFor = (key: string): string =>
     .update(key + GUID)
     .digest('base64');
 
-/** A `ws` client that has shaken hands and been answered once. */
-async function bystander(harness: Harness): Promise<RawClient> {
-  const client = await RawClient.ws(harness.port);
-  await client.open();
-  client.send(requestPackage(1, ECHO, { ready: true }));
-  expect(decodeData(await client.next(Package.TYPE_DATA)).body).toEqual({ ready: true });
-  return client;
+/** A connector and ways to reach it; every socket opened through them is destroyed after the test. */
+interface WebSocketTest {
+  readonly harness: Harness;
+  /** Sends an upgrade request (valid unless `options` change it). */
+  upgrade(options?: UpgradeOptions): Promise<RawWebSocket>;
+  /** Connects and sends `request` as it is (pieces in their own segments). */
+  connectAndSend(request: Buffer | string | readonly Buffer[], key?: string): Promise<RawWebSocket>;
+  /** A raw socket upgraded (checked) and opened: a Pomelo session that has been answered once. */
+  session(): Promise<RawWebSocket>;
+  /** A `ws` client that has shaken hands and been answered once. */
+  bystander(): Promise<RawClient>;
+}
+
+type WebSocketTestBody = (test: WebSocketTest) => Promise<void>;
+
+/** Runs `body` against a fresh connector; then destroys the sockets it opened and stops the connector. */
+function withWebSockets(body: WebSocketTestBody): Promise<void>;
+function withWebSockets(options: HarnessOptions, body: WebSocketTestBody): Promise<void>;
+function withWebSockets(
+  first: HarnessOptions | WebSocketTestBody,
+  second?: WebSocketTestBody,
+): Promise<void> {
+  const [options, body] = typeof first === 'function' ? [{}, first] : [first, second as WebSocketTestBody];
+  return withConnector(options, async (harness) => {
+    const opened: Array<{ destroy(): void }> = [];
+    const track = async <T extends { destroy(): void }>(connecting: Promise<T>): Promise<T> => {
+      const socket = await connecting;
+      opened.push(socket);
+      return socket;
+    };
+    const upgrade = (upgradeOptions?: UpgradeOptions) =>
+      track(RawWebSocket.upgrade(harness.port, upgradeOptions));
+    try {
+      await body({
+        harness,
+        upgrade,
+        connectAndSend: (request, key) => track(RawWebSocket.request(harness.port, request, key)),
+        async session() {
+          const client = await upgrade();
+          expect(client.status).toBe(101);
+          await client.open();
+          return client;
+        },
+        async bystander() {
+          const client = await track(RawClient.ws(harness.port));
+          await client.open();
+          client.send(requestPackage(1, ECHO, { ready: true }));
+          expect((await client.nextData()).body).toEqual({ ready: true });
+          return client;
+        },
+      });
+    } finally {
+      for (const socket of opened) socket.destroy();
+    }
+  });
 }
 
 /** Still answered over `ws`. */
 async function stillAnswers(client: RawClient, id: number): Promise<void> {
   client.send(requestPackage(id, ECHO, { still: id }));
-  expect(decodeData(await client.next(Package.TYPE_DATA))).toMatchObject({ id, body: { still: id } });
-}
-
-/** The reasons sessions close with, from now on. */
-function closeReasons(harness: Harness): string[] {
-  const reasons: string[] = [];
-  harness.sessions.onClosed((_session, reason) => reasons.push(reason));
-  return reasons;
+  expect(await client.nextData()).toMatchObject({ id, body: { still: id } });
 }
 
 describe('WebSocket upgrade', () => {
-  it('answers a valid upgrade with 101 and the right Sec-WebSocket-Accept', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
-      const client = await RawWebSocket.upgrade(harness.port);
-      sockets.push(client);
+  it('answers a valid upgrade with 101 and the right Sec-WebSocket-Accept', () =>
+    withWebSockets(async ({ upgrade }) => {
+      const client = await upgrade();
       expect(client.statusLine).toBe('HTTP/1.1 101 Switching Protocols');
       expect(client.headers['upgrade']?.toLowerCase()).toBe('websocket');
       expect(client.headers['connection']?.toLowerCase()).toBe('upgrade');
@@ -352,80 +342,57 @@ describe('WebSocket upgrade', () => {
       // And it speaks Pomelo over it.
       await client.open();
       expect(await client.request(2, { over: 'raw frames' })).toEqual({ over: 'raw frames' });
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 
-  it('echoes the first subprotocol offered and accepts no extension', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
-      const client = await RawWebSocket.upgrade(harness.port, {
+  it('echoes the first subprotocol offered and accepts no extension', () =>
+    withWebSockets(async ({ upgrade }) => {
+      const client = await upgrade({
         headers: {
           'Sec-WebSocket-Protocol': 'pomelo, chat',
           'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits',
         },
       });
-      sockets.push(client);
       expect(client.status).toBe(101);
       expect(client.headers['sec-websocket-accept']).toBe(acceptFor(client.key));
       expect(client.headers['sec-websocket-protocol']).toBe('pomelo');
       expect(client.headers['sec-websocket-extensions']).toBeUndefined();
       await client.open();
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 
-  it('reads the frames that came in the same write as the upgrade request', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
-      const client = await RawWebSocket.upgrade(harness.port, { after: clientFrame(PING, 'early') });
-      sockets.push(client);
+  it('reads the frames that came in the same write as the upgrade request', () =>
+    withWebSockets(async ({ upgrade }) => {
+      const client = await upgrade({ after: browserFrame(PING, 'early') });
       expect(client.status).toBe(101);
       const pong = await client.nextControl(PONG);
       expect(pong.payload.toString()).toBe('early');
       await client.open();
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 
-  it.each([
+  /** An upgrade the server refuses: the HTTP status it answers, and the header overrides that cause it. */
+  type RefusedUpgrade = readonly [name: string, status: number, headers: HeaderOverrides];
+  const refused: readonly RefusedUpgrade[] = [
     ['without Sec-WebSocket-Key', 400, { 'Sec-WebSocket-Key': undefined }],
     ['with a malformed Sec-WebSocket-Key', 400, { 'Sec-WebSocket-Key': 'not a key' }],
     ['for version 8', 426, { 'Sec-WebSocket-Version': '8' }],
     ['without a version', 426, { 'Sec-WebSocket-Version': undefined }],
     ['to another protocol', 400, { Upgrade: 'h2c' }],
-  ])('refuses an upgrade %s with %i and closes the socket', async (_name, status, headers) => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
-      const ws = await bystander(harness);
-      const client = await RawWebSocket.upgrade(harness.port, { headers });
-      sockets.push(client);
+  ];
+
+  it.each(refused)('refuses an upgrade %s with %i and closes the socket', (_name, status, headers) =>
+    withWebSockets(async ({ harness, bystander, upgrade }) => {
+      const ws = await bystander();
+      const client = await upgrade({ headers });
       expect(client.status).toBe(status);
       if (status === 426) expect(client.headers['sec-websocket-version']).toBe('13');
       expect(client.headers['sec-websocket-accept']).toBeUndefined();
       await client.closed;
       expect(harness.connector.connectionCount).toBe(1);
       await stillAnswers(ws, 2);
-      ws.destroy();
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }),
+  );
 
-  it('upgrades a request that arrives a few bytes at a time', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
+  it('upgrades a request that arrives a few bytes at a time', () =>
+    withWebSockets(async ({ connectAndSend }) => {
       const key = randomBytes(16).toString('base64');
       const request = Buffer.from(
         `GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
@@ -434,187 +401,122 @@ describe('WebSocket upgrade', () => {
       const pieces = [request.subarray(0, 1), request.subarray(1, 2)];
       for (let offset = 2; offset < request.length; offset += 7)
         pieces.push(request.subarray(offset, offset + 7));
-      const client = await RawWebSocket.request(harness.port, pieces, key);
-      sockets.push(client);
+      const client = await connectAndSend(pieces, key);
       expect(client.status).toBe(101);
       expect(client.headers['sec-websocket-accept']).toBe(acceptFor(key));
       await client.open();
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 
-  it('refuses an upgrade with a method other than GET', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
+  it('refuses an upgrade with a method other than GET', () =>
+    withWebSockets(async ({ harness, connectAndSend }) => {
       const key = randomBytes(16).toString('base64');
-      const client = await RawWebSocket.request(
-        harness.port,
+      const client = await connectAndSend(
         `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n`,
       );
-      sockets.push(client);
       expect(client.status).toBe(400);
       await client.closed;
       expect(harness.connector.connectionCount).toBe(0);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 
-  it('answers a plain HTTP GET with 426 and closes the socket', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
-      const client = await RawWebSocket.request(
-        harness.port,
-        `GET / HTTP/1.1\r\nHost: 127.0.0.1:${harness.port}\r\n\r\n`,
-      );
-      sockets.push(client);
+  it('answers a plain HTTP GET with 426 and closes the socket', () =>
+    withWebSockets(async ({ harness, connectAndSend }) => {
+      const client = await connectAndSend(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${harness.port}\r\n\r\n`);
       expect(client.status).toBe(426);
       expect(client.headers['connection']?.toLowerCase()).toBe('close');
       await client.closed;
       expect(client.body).toContain('Pomelo protocol');
       expect(harness.connector.connectionCount).toBe(0);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 });
 
 describe('WebSocket frame errors', () => {
   // maxFrameSize at its smallest: maxPackageSize + 4.
   const config: ConnectorConfig = { maxPackageSize: 1000, maxFrameSize: 1004 };
 
-  const violations: ReadonlyArray<readonly [string, number, string, (client: RawWebSocket) => void]> = [
+  /**
+   * Something a client may not send: the close code of the server's close frame, the session's
+   * close reason, and the bytes, each element in its own write.
+   */
+  type Violation = readonly [name: string, status: number, reason: string, writes: readonly Buffer[]];
+  const violations: readonly Violation[] = [
     [
       'an unmasked frame',
       1002,
       'WS_PROTOCOL_ERROR',
-      (client) => client.sendFrame(BINARY, requestPackage(9, ECHO, {}), { masked: false }),
+      [browserFrame(BINARY, requestPackage(9, ECHO, {}), { mask: null })],
     ],
-    ['a reserved opcode', 1002, 'WS_PROTOCOL_ERROR', (client) => client.sendFrame(0x3, 'x')],
-    ['a reserved control opcode', 1002, 'WS_PROTOCOL_ERROR', (client) => client.sendFrame(0xb, '')],
+    ['a reserved opcode', 1002, 'WS_PROTOCOL_ERROR', [browserFrame(0x3, 'x')]],
+    ['a reserved control opcode', 1002, 'WS_PROTOCOL_ERROR', [browserFrame(0xb, '')]],
+    ['RSV1 (no extension agreed)', 1002, 'WS_PROTOCOL_ERROR', [browserFrame(BINARY, '', { rsv: 0x40 })]],
+    ['a continuation without a start', 1002, 'WS_PROTOCOL_ERROR', [browserFrame(CONTINUATION, 'x')]],
+    ['a ping over 125 bytes', 1002, 'WS_PROTOCOL_ERROR', [browserFrame(PING, Buffer.alloc(126))]],
+    // Only the header and the mask key: the server must not wait for the payload.
     [
-      'RSV1 (no extension agreed)',
-      1002,
-      'WS_PROTOCOL_ERROR',
-      (client) => client.send(Buffer.from([0xc2, 0x80, 1, 2, 3, 4])),
-    ],
-    [
-      'a continuation without a start',
-      1002,
-      'WS_PROTOCOL_ERROR',
-      (client) => client.sendFrame(CONTINUATION, 'x'),
-    ],
-    [
-      'a ping over 125 bytes',
-      1002,
-      'WS_PROTOCOL_ERROR',
-      (client) => client.sendFrame(PING, Buffer.alloc(126)),
-    ],
-    [
-      // Only the header: the server must not wait for the payload.
       'an oversize message (its header alone)',
       1009,
       'WS_MESSAGE_TOO_LARGE',
-      (client) => client.send(clientFrame(BINARY, Buffer.alloc(5000)).subarray(0, 8)),
+      [browserFrame(BINARY, Buffer.alloc(5000)).subarray(0, 8)],
     ],
     [
       'an oversize fragmented message',
       1009,
       'WS_MESSAGE_TOO_LARGE',
-      (client) => {
-        client.sendFrame(BINARY, Buffer.alloc(600), { fin: false });
-        client.sendFrame(CONTINUATION, Buffer.alloc(600));
-      },
+      [
+        browserFrame(BINARY, Buffer.alloc(600), { fin: false }),
+        browserFrame(CONTINUATION, Buffer.alloc(600)),
+      ],
     ],
     [
       'a text frame that is not UTF-8',
       1007,
       'WS_INVALID_UTF8',
-      (client) => client.sendFrame(TEXT, Buffer.from([0xff, 0xfe, 0xfd])),
+      [browserFrame(TEXT, Buffer.from([0xff, 0xfe, 0xfd]))],
     ],
   ];
 
   it.each(violations)(
     'closes a client that sends %s with a close frame, status %i, reason %s',
-    async (_name, status, reason, violate) => {
-      const harness = await startConnector({ config });
-      const sockets: RawWebSocket[] = [];
-      try {
-        const ws = await bystander(harness);
-        const client = await RawWebSocket.connect(harness.port);
-        sockets.push(client);
-        await client.open();
+    (_name, status, reason, writes) =>
+      withWebSockets({ config }, async ({ harness, bystander, session }) => {
+        const ws = await bystander();
+        const client = await session();
         const reasons = closeReasons(harness);
-        violate(client);
+        for (const bytes of writes) client.send(bytes);
         expect(await client.closeCode()).toBe(status);
         await eventually(() => reasons.length > 0);
         expect(reasons).toEqual([reason]);
         expect(harness.connector.connectionCount).toBe(1);
         await stillAnswers(ws, 2);
         expect(harness.reported).toEqual([]);
-        ws.destroy();
-      } finally {
-        for (const socket of sockets) socket.destroy();
-        await harness.close();
-      }
-    },
+      }),
   );
 
-  it('accepts a message of exactly maxFrameSize bytes', async () => {
-    const harness = await startConnector({ config });
-    const sockets: RawWebSocket[] = [];
-    try {
-      const client = await RawWebSocket.connect(harness.port);
-      sockets.push(client);
-      await client.open();
+  it('accepts a message of exactly maxFrameSize bytes', () =>
+    withWebSockets({ config }, async ({ session }) => {
+      const client = await session();
       // One package of 1000 body bytes + a 4-byte header: the whole limit.
       const text = 'x'.repeat(1000 - requestPackage(2, ECHO, { t: '' }).length + 4);
       const request = requestPackage(2, ECHO, { t: text });
       expect(request.length).toBe(1004);
       client.sendFrame(BINARY, request);
-      expect(decodeData(await client.nextPackage(Package.TYPE_DATA))).toMatchObject({
-        id: 2,
-        body: { t: text },
-      });
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+      expect(await client.nextData()).toMatchObject({ id: 2, body: { t: text } });
+    }));
 
-  it('sends what a turn answered before the close frame of a later error', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
-      const client = await RawWebSocket.connect(harness.port);
-      sockets.push(client);
-      await client.open();
+  it('sends what a turn answered before the close frame of a later error', () =>
+    withWebSockets(async ({ session }) => {
+      const client = await session();
       client.sendFrame(BINARY, requestPackage(2, ECHO, { before: true }));
-      expect(decodeData(await client.nextPackage(Package.TYPE_DATA)).body).toEqual({ before: true });
+      expect((await client.nextData()).body).toEqual({ before: true });
       client.sendFrame(0x3, '');
       expect(await client.closeCode()).toBe(1002);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 });
 
 describe('WebSocket control frames', () => {
-  it('answers a ping with a pong of the same payload', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
-      const client = await RawWebSocket.connect(harness.port);
-      sockets.push(client);
-      await client.open();
+  it('answers a ping with a pong of the same payload', () =>
+    withWebSockets(async ({ session }) => {
+      const client = await session();
       const payloads = [Buffer.from('ping?'), Buffer.alloc(0), randomBytes(125)];
       for (const payload of payloads) {
         client.sendFrame(PING, payload);
@@ -624,94 +526,53 @@ describe('WebSocket control frames', () => {
       }
       // Still working.
       expect(await client.request(2, { after: 'pings' })).toEqual({ after: 'pings' });
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 
-  it('ignores a pong', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
-      const client = await RawWebSocket.connect(harness.port);
-      sockets.push(client);
-      await client.open();
+  it('ignores a pong', () =>
+    withWebSockets(async ({ session }) => {
+      const client = await session();
       client.sendFrame(PONG, 'unsolicited');
       expect(await client.request(2, { after: 'pong' })).toEqual({ after: 'pong' });
       expect(client.controls).toEqual([]);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 
-  it('echoes a client close frame with 1000 and closes, reason "client closed"', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
-      const ws = await bystander(harness);
-      const client = await RawWebSocket.connect(harness.port);
-      sockets.push(client);
-      await client.open();
+  it('echoes a client close frame with 1000 and closes, reason "client closed"', () =>
+    withWebSockets(async ({ harness, bystander, session }) => {
+      const ws = await bystander();
+      const client = await session();
       const reasons = closeReasons(harness);
       client.sendFrame(CLOSE, closeBody(1000));
       expect(await client.closeCode()).toBe(1000);
       await eventually(() => reasons.length > 0);
       expect(reasons).toEqual(['client closed']);
       await stillAnswers(ws, 2);
-      ws.destroy();
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 
-  it('echoes an application close code, and a close without a code with none', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
-      const first = await RawWebSocket.connect(harness.port);
-      const second = await RawWebSocket.connect(harness.port);
-      sockets.push(first, second);
-      await first.open();
-      await second.open();
+  it('echoes an application close code, and a close without a code with none', () =>
+    withWebSockets(async ({ session }) => {
+      const first = await session();
+      const second = await session();
       first.sendFrame(CLOSE, closeBody(4321));
       second.sendFrame(CLOSE, '');
       expect(await first.closeCode()).toBe(4321);
       expect(await second.closeCode()).toBeUndefined();
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 
-  it('never echoes a status code a close frame may not carry (RFC 6455 §7.4)', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
+  it('never echoes a status code a close frame may not carry (RFC 6455 §7.4)', () =>
+    withWebSockets(async ({ session }) => {
       // 1004-1006 and 1015 are reserved, 1016-2999 unassigned: a `ws` client fails on any of them.
       for (const code of [1004, 1005, 1006, 1015, 2000]) {
-        const client = await RawWebSocket.connect(harness.port);
-        sockets.push(client);
-        await client.open();
+        const client = await session();
         client.sendFrame(CLOSE, closeBody(code));
         // No code, or 1002 for the client's bad frame: either way not the reserved one.
         expect([undefined, 1002], `echo of ${code}`).toContain(await client.closeCode());
       }
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 
-  it('drops a client that answers the close handshake but never closes its TCP side', async () => {
-    // heartbeat 0: no silence timeout either; only a close timer can end this connection.
-    const harness = await startConnector({ config: { heartbeat: 0 } });
-    const sockets: RawWebSocket[] = [];
-    try {
-      const client = await RawWebSocket.upgrade(harness.port, { halfOpen: true });
-      sockets.push(client);
+  // heartbeat 0: no silence timeout either; only a close timer can end this connection.
+  it('drops a client that answers the close handshake but never closes its TCP side', () =>
+    withWebSockets({ config: { heartbeat: 0 } }, async ({ harness, upgrade }) => {
+      const client = await upgrade({ halfOpen: true });
       expect(client.status).toBe(101);
       await client.open();
       const reasons = closeReasons(harness);
@@ -724,44 +585,28 @@ describe('WebSocket control frames', () => {
       await eventually(() => reasons.length > 0 || Date.now() > deadline);
       expect(reasons).toEqual(['client closed']);
       expect(harness.connector.connectionCount).toBe(0);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 
-  it('closes after a close frame even when data follows it', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
-      const client = await RawWebSocket.connect(harness.port);
-      sockets.push(client);
-      await client.open();
+  it('closes after a close frame even when data follows it', () =>
+    withWebSockets(async ({ session }) => {
+      const client = await session();
       client.send(
         Buffer.concat([
-          clientFrame(CLOSE, closeBody(1000)),
-          clientFrame(BINARY, requestPackage(2, ECHO, { late: true })),
-          clientFrame(PING, 'late'),
+          browserFrame(CLOSE, closeBody(1000)),
+          browserFrame(BINARY, requestPackage(2, ECHO, { late: true })),
+          browserFrame(PING, 'late'),
         ]),
       );
       expect(await client.closeCode()).toBe(1000);
       expect(client.packages.filter((pkg) => pkg.type === Package.TYPE_DATA)).toEqual([]);
       expect(client.controls).toEqual([]);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 });
 
 describe('WebSocket messages', () => {
-  it('answers a request sent as a fragmented message, a ping in between', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
-      const client = await RawWebSocket.connect(harness.port);
-      sockets.push(client);
-      await client.open();
+  it('answers a request sent as a fragmented message, a ping in between', () =>
+    withWebSockets(async ({ session }) => {
+      const client = await session();
       const request = requestPackage(2, ECHO, { fragmented: 'yes', text: 'é✓'.repeat(50) });
       const cut = Math.floor(request.length / 3);
       client.sendFrame(BINARY, request.subarray(0, cut), { fin: false });
@@ -769,102 +614,71 @@ describe('WebSocket messages', () => {
       client.sendFrame(CONTINUATION, request.subarray(cut, 2 * cut), { fin: false });
       client.sendFrame(CONTINUATION, request.subarray(2 * cut), { fin: true });
       expect((await client.nextControl(PONG)).payload.toString()).toBe('mid');
-      const answer = decodeData(await client.nextPackage(Package.TYPE_DATA));
+      const answer = await client.nextData();
       expect(answer).toMatchObject({ id: 2, body: { fragmented: 'yes', text: 'é✓'.repeat(50) } });
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 
-  it('answers requests in a text message, several packages in one frame, and byte by byte', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
-      const client = await RawWebSocket.connect(harness.port);
-      sockets.push(client);
-      await client.open();
+  it('answers requests in a text message, several packages in one frame, and byte by byte', () =>
+    withWebSockets(async ({ session }) => {
+      const client = await session();
       // Pomelo packages in a text frame: valid UTF-8 here, so it is read as any message.
       client.sendFrame(TEXT, requestPackage(2, ECHO, { text: true }));
-      expect(decodeData(await client.nextPackage(Package.TYPE_DATA)).body).toEqual({ text: true });
+      expect((await client.nextData()).body).toEqual({ text: true });
       client.sendFrame(
         BINARY,
         Buffer.concat([requestPackage(3, ECHO, { n: 3 }), requestPackage(4, ECHO, { n: 4 })]),
       );
       const ids = [];
-      for (let index = 0; index < 2; index++)
-        ids.push(decodeData(await client.nextPackage(Package.TYPE_DATA)).id);
+      for (let index = 0; index < 2; index++) ids.push((await client.nextData()).id);
       expect(ids.sort()).toEqual([3, 4]);
-      const frame = clientFrame(BINARY, requestPackage(5, ECHO, { slow: true }));
-      for (let index = 0; index < frame.length; index++) {
-        client.send(frame.subarray(index, index + 1));
+      const slow = browserFrame(BINARY, requestPackage(5, ECHO, { slow: true }));
+      for (let index = 0; index < slow.length; index++) {
+        client.send(slow.subarray(index, index + 1));
         if (index % 4 === 0) await pause(1);
       }
-      expect(decodeData(await client.nextPackage(Package.TYPE_DATA))).toMatchObject({
-        id: 5,
-        body: { slow: true },
-      });
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+      expect(await client.nextData()).toMatchObject({ id: 5, body: { slow: true } });
+    }));
 
-  it('answers a 70,000-byte request (64-bit length) with a 64-bit length frame', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    try {
-      const client = await RawWebSocket.connect(harness.port);
-      sockets.push(client);
-      await client.open();
+  it('answers a 70,000-byte request (64-bit length) with a 64-bit length frame', () =>
+    withWebSockets(async ({ session }) => {
+      const client = await session();
       const text = 'y'.repeat(70_000);
       const before = client.binaryFrames.length;
       client.sendFrame(BINARY, requestPackage(2, ECHO, { text }));
-      expect(decodeData(await client.nextPackage(Package.TYPE_DATA)).body).toEqual({ text });
-      const frame = client.binaryFrames[before] as ServerFrame;
-      expect(frame.bytes[1]).toBe(127);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+      expect((await client.nextData()).body).toEqual({ text });
+      const answer = client.binaryFrames[before] as ServerFrame;
+      expect(answer.bytes[1]).toBe(127);
+    }));
 });
 
 describe('WebSocket pushes', () => {
-  it('sends one push to many sockets: each gets it once, in the same frame bytes', async () => {
-    const harness = await startConnector();
-    const sockets: RawWebSocket[] = [];
-    const clients: RawClient[] = [];
-    try {
-      for (let index = 0; index < 3; index++) clients.push(await bystander(harness));
-      const raw = await RawWebSocket.connect(harness.port);
-      sockets.push(raw);
-      await raw.open();
+  it('sends one push to many sockets: each gets it once, in the same frame bytes', () =>
+    withWebSockets(async ({ harness, bystander, session }) => {
+      const clients: RawClient[] = [];
+      for (let index = 0; index < 3; index++) clients.push(await bystander());
+      const raw = await session();
       await eventually(() => harness.sessions.sessionCount === 4);
-      const sessions: Session[] = [];
-      harness.sessions.forEachSession((session) => sessions.push(session));
+      const sessions = sessionsOf(harness);
 
       const { connector } = harness;
       const first = connector.encodePush('onPush', { all: 1 });
       const rawBefore = raw.binaryFrames.length;
       connector.send(first, sessions);
-      for (const client of [...clients]) {
-        const push = decodeData(await client.next(Package.TYPE_DATA));
+      for (const client of clients) {
+        const push = await client.nextData();
         expect(push).toMatchObject({ type: Message.TYPE_PUSH, route: 'onPush', body: { all: 1 } });
       }
       await raw.nextPackage(Package.TYPE_DATA);
       // The frame on the wire is the push in one binary frame.
-      expect(raw.binaryFrames.slice(rawBefore).map((frame) => frame.bytes)).toEqual([
-        encodeBinaryFrame(first),
-      ]);
+      expect(raw.binaryFrames.slice(rawBefore).map((sent) => sent.bytes)).toEqual([encodeBinaryFrame(first)]);
 
       // A second push in a later turn is framed anew.
       const second = connector.encodePush('onPush', { all: 2 });
       connector.send(second, sessions);
       for (const client of clients) {
-        expect(decodeData(await client.next(Package.TYPE_DATA)).body).toEqual({ all: 2 });
+        expect((await client.nextData()).body).toEqual({ all: 2 });
       }
-      expect(decodeData(await raw.nextPackage(Package.TYPE_DATA)).body).toEqual({ all: 2 });
+      expect((await raw.nextData()).body).toEqual({ all: 2 });
 
       // And nobody got anything twice.
       await pause(50);
@@ -873,33 +687,22 @@ describe('WebSocket pushes', () => {
       }
       expect(raw.packages.filter((pkg) => pkg.type === Package.TYPE_DATA)).toEqual([]);
       expect(raw.binaryFrames.length).toBe(rawBefore + 2);
-    } finally {
-      for (const client of clients) client.destroy();
-      for (const socket of sockets) socket.destroy();
-      await harness.close();
-    }
-  });
+    }));
 
-  it('sends different pushes to different sockets in one turn, each its own', async () => {
-    const harness = await startConnector();
-    const clients: RawClient[] = [];
-    try {
-      for (let index = 0; index < 3; index++) clients.push(await bystander(harness));
+  it('sends different pushes to different sockets in one turn, each its own', () =>
+    withWebSockets(async ({ harness, bystander }) => {
+      const clients: RawClient[] = [];
+      for (let index = 0; index < 3; index++) clients.push(await bystander());
       await eventually(() => harness.sessions.sessionCount === 3);
-      const sessions: Session[] = [];
-      harness.sessions.forEachSession((session) => sessions.push(session));
+      const [zero, one, two] = sessionsOf(harness);
       const { connector } = harness;
       const shared = connector.encodePush('onPush', { shared: true });
       // Same turn: the shared push to 0 and 2, another one to 1 in between.
-      connector.send(shared, [sessions[0] as Session]);
-      connector.send(connector.encodePush('onPush', { only: 1 }), [sessions[1] as Session]);
-      connector.send(shared, [sessions[2] as Session]);
+      connector.send(shared, [zero!]);
+      connector.send(connector.encodePush('onPush', { only: 1 }), [one!]);
+      connector.send(shared, [two!]);
       const bodies = [];
-      for (const client of clients) bodies.push(decodeData(await client.next(Package.TYPE_DATA)).body);
+      for (const client of clients) bodies.push((await client.nextData()).body);
       expect(bodies).toEqual([{ shared: true }, { only: 1 }, { shared: true }]);
-    } finally {
-      for (const client of clients) client.destroy();
-      await harness.close();
-    }
-  });
+    }));
 });

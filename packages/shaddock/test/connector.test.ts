@@ -4,9 +4,8 @@ import { connect, memoryCache } from '@shaddock/client';
 import { ProtobufCodec } from '@shaddock/protocol';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeData,
+  closeReasons,
   ECHO,
-  type Harness,
   HOLD,
   Message,
   NOTE,
@@ -15,19 +14,13 @@ import {
   PUSH,
   RawClient,
   requestPackage,
-  startConnector,
+  TRANSPORTS,
+  withConnector,
 } from './connector-harness.js';
 
-const transports = ['ws', 'tcp'] as const;
-
-function raw(harness: Harness, transport: 'ws' | 'tcp'): Promise<RawClient> {
-  return transport === 'ws' ? RawClient.ws(harness.port) : RawClient.tcp(harness.port);
-}
-
-describe.each(transports)('connector over %s', (transport) => {
-  it('handshakes the @shaddock/client and answers requests', async () => {
-    const harness = await startConnector();
-    try {
+describe.each(TRANSPORTS)('connector over %s', (transport) => {
+  it('handshakes the @shaddock/client and answers requests', () =>
+    withConnector(async (harness) => {
       const client = await connect({ host: '127.0.0.1', port: harness.port, transport });
       expect(await client.request(ECHO, { hello: 'world' })).toEqual({ hello: 'world' });
       expect(harness.sessions.sessionCount).toBe(1);
@@ -35,95 +28,85 @@ describe.each(transports)('connector over %s', (transport) => {
       await harness.connector.stop(false);
       expect(harness.sessions.sessionCount).toBe(0);
       expect(harness.reported).toEqual([]);
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 
-  it("accepts every client's handshake shape and says what Pinus says", async () => {
-    const harness = await startConnector({
-      config: { heartbeat: 3 },
-      files: { 'dictionary.json': ['onPush'] },
-    });
-    try {
-      const shapes = [
-        { sys: { type: 'js-websocket', version: '0.0.1', rsa: {} }, user: {} },
-        {
-          sys: { type: 'unity-socket', version: '0.1.0', protoVersion: '', dictVersion: '' },
-          user: { name: 'u' },
-        },
-        { sys: { type: 'c', version: '0.1.6', rsa: {} } },
-        { sys: { type: 'pomelo-ios', version: '1.0.0' } },
-        {},
-      ];
-      for (const shape of shapes) {
-        const client = await raw(harness, transport);
-        const response = await client.open(shape);
-        expect(response['code']).toBe(200);
-        const sys = response['sys'] as Record<string, unknown>;
-        expect(sys['heartbeat']).toBe(3);
-        expect(sys['useDict']).toBe(true);
-        expect(sys['dict']).toMatchObject({ [ECHO]: expect.any(Number), onPush: 6 });
-        expect(typeof sys['dictVersion']).toBe('string');
-        expect(sys['useProto']).toBeUndefined();
-        // Pinus answers the ACK with one heartbeat at once.
-        await client.next(Package.TYPE_HEARTBEAT);
-        client.destroy();
-        await client.closed;
-      }
-    } finally {
-      await harness.close();
-    }
-  });
+  it("accepts every client's handshake shape and says what Pinus says", () =>
+    withConnector(
+      {
+        config: { heartbeat: 3 },
+        files: { 'dictionary.json': ['onPush'] },
+      },
+      async (harness) => {
+        const shapes = [
+          { sys: { type: 'js-websocket', version: '0.0.1', rsa: {} }, user: {} },
+          {
+            sys: { type: 'unity-socket', version: '0.1.0', protoVersion: '', dictVersion: '' },
+            user: { name: 'u' },
+          },
+          { sys: { type: 'c', version: '0.1.6', rsa: {} } },
+          { sys: { type: 'pomelo-ios', version: '1.0.0' } },
+          {},
+        ];
+        for (const shape of shapes) {
+          const client = await RawClient.connect(transport, harness.port);
+          const response = await client.open(shape);
+          expect(response['code']).toBe(200);
+          const sys = response['sys'] as Record<string, unknown>;
+          expect(sys['heartbeat']).toBe(3);
+          expect(sys['useDict']).toBe(true);
+          expect(sys['dict']).toMatchObject({ [ECHO]: expect.any(Number), onPush: 6 });
+          expect(typeof sys['dictVersion']).toBe('string');
+          expect(sys['useProto']).toBeUndefined();
+          // Pinus answers the ACK with one heartbeat at once.
+          await client.next(Package.TYPE_HEARTBEAT);
+          client.destroy();
+          await client.closed;
+        }
+      },
+    ));
 
-  it('refuses a handshake that is not JSON with code 500, then closes', async () => {
-    const harness = await startConnector();
-    try {
-      const client = await raw(harness, transport);
+  it('refuses a handshake that is not JSON with code 500, then closes', () =>
+    withConnector(async (harness) => {
+      const client = await RawClient.connect(transport, harness.port);
       client.sendPackage(Package.TYPE_HANDSHAKE, Buffer.from('{nope'));
       const response = await client.next(Package.TYPE_HANDSHAKE);
       expect(JSON.parse(response.body.toString())).toEqual({ code: 500 });
       await client.closed;
       expect(harness.connector.connectionCount).toBe(0);
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 
-  it('refuses with 501 when checkClient says no, and runs the handshake hook', async () => {
-    const harness = await startConnector({
-      config: {
-        checkClient: (type, version) => type !== 'old' || version !== '0.0.1',
-        handshake: async (request) => {
-          if (request.user?.['token'] !== 'ok') throw { code: 403, reason: 'bad token' };
-          return { welcome: true };
+  it('refuses with 501 when checkClient says no, and runs the handshake hook', () =>
+    withConnector(
+      {
+        config: {
+          checkClient: (type, version) => type !== 'old' || version !== '0.0.1',
+          handshake: async (request) => {
+            if (request.user?.['token'] !== 'ok') throw { code: 403, reason: 'bad token' };
+            return { welcome: true };
+          },
         },
       },
-    });
-    try {
-      const old = await raw(harness, transport);
-      expect(await old.handshake({ sys: { type: 'old', version: '0.0.1' } })).toEqual({ code: 501 });
-      await old.closed;
-      const rejected = await raw(harness, transport);
-      expect(await rejected.handshake({ sys: {}, user: { token: 'no' } })).toEqual({ code: 403 });
-      await rejected.closed;
-      const client = await connect({
-        host: '127.0.0.1',
-        port: harness.port,
-        transport,
-        user: { token: 'ok' },
-      });
-      expect(client.handshake).toEqual({ welcome: true });
-      await client.close();
-    } finally {
-      await harness.close();
-    }
-  });
+      async (harness) => {
+        const old = await RawClient.connect(transport, harness.port);
+        expect(await old.handshake({ sys: { type: 'old', version: '0.0.1' } })).toEqual({ code: 501 });
+        await old.closed;
+        const rejected = await RawClient.connect(transport, harness.port);
+        expect(await rejected.handshake({ sys: {}, user: { token: 'no' } })).toEqual({ code: 403 });
+        await rejected.closed;
+        const client = await connect({
+          host: '127.0.0.1',
+          port: harness.port,
+          transport,
+          user: { token: 'ok' },
+        });
+        expect(client.handshake).toEqual({ welcome: true });
+        await client.close();
+      },
+    ));
 
-  it('answers every heartbeat and closes a silent client', async () => {
-    const harness = await startConnector({ config: { heartbeat: 1, timeout: 0.3 } });
-    try {
-      const client = await raw(harness, transport);
+  it('answers every heartbeat and closes a silent client', () =>
+    withConnector({ config: { heartbeat: 1, timeout: 0.3 } }, async (harness) => {
+      const client = await RawClient.connect(transport, harness.port);
       await client.open();
       await client.next(Package.TYPE_HEARTBEAT);
       client.sendPackage(Package.TYPE_HEARTBEAT);
@@ -133,32 +116,23 @@ describe.each(transports)('connector over %s', (transport) => {
       // Silent from now on.
       await client.closed;
       expect(client.received.filter((pkg) => pkg.type === Package.TYPE_KICK)).toEqual([]);
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 
-  it('closes a socket that never finishes its handshake', async () => {
-    const harness = await startConnector({ config: { heartbeat: 0, handshakeTimeout: 0.2 } });
-    try {
-      const silent = await raw(harness, transport);
+  it('closes a socket that never finishes its handshake', () =>
+    withConnector({ config: { heartbeat: 0, handshakeTimeout: 0.2 } }, async (harness) => {
+      const silent = await RawClient.connect(transport, harness.port);
       await silent.closed;
-      const noAck = await raw(harness, transport);
+      const noAck = await RawClient.connect(transport, harness.port);
       await noAck.handshake();
       await noAck.closed;
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 
-  it('kicks: the KICK package with the reason, then close', async () => {
-    const harness = await startConnector();
-    try {
-      const client = await raw(harness, transport);
+  it('kicks: the KICK package with the reason, then close', () =>
+    withConnector(async (harness) => {
+      const client = await RawClient.connect(transport, harness.port);
       await client.open();
       await client.next(Package.TYPE_HEARTBEAT);
-      const closedReasons: string[] = [];
-      harness.sessions.onClosed((_session, reason) => closedReasons.push(reason));
+      const closedReasons = closeReasons(harness);
       harness.sessions.forEachSession((session) => session.connection.kick('bye'));
       const kick = await client.next(Package.TYPE_KICK);
       expect(JSON.parse(kick.body.toString())).toEqual({ reason: 'bye' });
@@ -172,20 +146,16 @@ describe.each(transports)('connector over %s', (transport) => {
       harness.sessions.forEachSession((session) => harness.sessions.kickBySessionId(session.id, 'later'));
       expect(await kicked).toEqual({ reason: 'later' });
       await sdk.close();
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 
-  it('compresses routes both ways with the dictionary, and skips a cached one', async () => {
-    const harness = await startConnector({ files: { 'dictionary.json': ['onPush'] } });
-    try {
-      const client = await raw(harness, transport);
+  it('compresses routes both ways with the dictionary, and skips a cached one', () =>
+    withConnector({ files: { 'dictionary.json': ['onPush'] } }, async (harness) => {
+      const client = await RawClient.connect(transport, harness.port);
       const response = await client.open();
       const sys = response['sys'] as { dict: Record<string, number>; dictVersion: string };
       const echo = sys.dict[ECHO] as number;
       client.send(requestPackage(7, echo, { compressed: true }));
-      const answer = decodeData(await client.next(Package.TYPE_DATA));
+      const answer = await client.nextData();
       expect(answer).toMatchObject({ id: 7, type: Message.TYPE_RESPONSE, body: { compressed: true } });
       client.send(requestPackage(8, sys.dict[PUSH] as number, { n: 1 }));
       const push = Message.decode((await client.next(Package.TYPE_DATA)).body);
@@ -194,33 +164,28 @@ describe.each(transports)('connector over %s', (transport) => {
       expect(push.route).toBe(sys.dict['onPush']);
       client.destroy();
 
-      const cached = await raw(harness, transport);
+      const cached = await RawClient.connect(transport, harness.port);
       const again = await cached.open({ sys: { type: 'js-websocket', dictVersion: sys.dictVersion } });
       expect(again['sys']).toEqual({ heartbeat: 10, useDict: true });
       cached.destroy();
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 
-  it('keeps the dictionary to dictionary.json in stable mode', async () => {
-    const harness = await startConnector({
-      config: { dictionaryMode: 'stable' },
-      files: { 'dictionary.json': [ECHO, 'onPush'] },
-    });
-    try {
-      const client = await raw(harness, transport);
-      const response = await client.open();
-      expect((response['sys'] as { dict: unknown }).dict).toEqual({ [ECHO]: 1, onPush: 2 });
-      client.destroy();
-    } finally {
-      await harness.close();
-    }
-  });
+  it('keeps the dictionary to dictionary.json in stable mode', () =>
+    withConnector(
+      {
+        config: { dictionaryMode: 'stable' },
+        files: { 'dictionary.json': [ECHO, 'onPush'] },
+      },
+      async (harness) => {
+        const client = await RawClient.connect(transport, harness.port);
+        const response = await client.open();
+        expect((response['sys'] as { dict: unknown }).dict).toEqual({ [ECHO]: 1, onPush: 2 });
+        client.destroy();
+      },
+    ));
 
-  it('runs 300 pipelined requests concurrently and answers each as it completes', async () => {
-    const harness = await startConnector();
-    try {
+  it('runs 300 pipelined requests concurrently and answers each as it completes', () =>
+    withConnector(async (harness) => {
       const client = await connect({ host: '127.0.0.1', port: harness.port, transport });
       const replies = Array.from({ length: 300 }, (_, index) => client.request(HOLD, { index }));
       // Answered in batches, each last-in first-out: past 256 in the handlers the socket is not read.
@@ -236,41 +201,30 @@ describe.each(transports)('connector over %s', (transport) => {
       const bodies = await Promise.all(replies);
       expect(bodies.map((body) => body['reply'])).toEqual(Array.from({ length: 300 }, (_, index) => index));
       await client.close();
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 
-  it('hands notifies to the handlers and answers nothing', async () => {
-    const harness = await startConnector();
-    try {
-      const client = await raw(harness, transport);
+  it('hands notifies to the handlers and answers nothing', () =>
+    withConnector(async (harness) => {
+      const client = await RawClient.connect(transport, harness.port);
       await client.open();
       client.send(notifyPackage(NOTE, { x: 1 }));
       client.send(requestPackage(1, ECHO, { after: 'notify' }));
       await harness.handlers.until(() => harness.handlers.notes.length === 1);
       expect(harness.handlers.notes[0]).toMatchObject({ id: 0, route: NOTE, body: { x: 1 } });
-      expect(decodeData(await client.next(Package.TYPE_DATA))).toMatchObject({
+      expect(await client.nextData()).toMatchObject({
         id: 1,
         body: { after: 'notify' },
       });
       client.destroy();
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 
-  it('carries a message of nearly 1 MiB both ways', async () => {
-    const harness = await startConnector();
-    try {
+  it('carries a message of nearly 1 MiB both ways', () =>
+    withConnector(async (harness) => {
       const client = await connect({ host: '127.0.0.1', port: harness.port, transport });
       const text = 'x'.repeat(1024 * 1024 - 64);
       expect(await client.request(ECHO, { text })).toEqual({ text });
       await client.close();
-    } finally {
-      await harness.close();
-    }
-  });
+    }));
 });
 
 describe('protobuf bodies', () => {
@@ -280,44 +234,36 @@ describe('protobuf bodies', () => {
     'serverProtos.json': { [ECHO]: echoProto, onPush: { 'required uInt32 index': 1 } },
   };
 
-  it.each(transports)(
-    'encodes and decodes with the protos over %s, sent once per version',
-    async (transport) => {
-      const harness = await startConnector({ files });
-      try {
-        const cache = memoryCache();
-        const client = await connect({ host: '127.0.0.1', port: harness.port, transport, cache });
-        expect(await client.request(ECHO, { x: 42, s: 'proto' })).toEqual({ x: 42, s: 'proto' });
-        const pushed = new Promise((resolve) => client.once('onPush', resolve));
-        await client.request(PUSH, { n: 1 });
-        expect(await pushed).toEqual({ index: 0 });
-        await client.close();
-        const version = cache.get()?.protoVersion;
-        expect(version).toEqual(expect.any(String));
+  it.each(TRANSPORTS)('encodes and decodes with the protos over %s, sent once per version', (transport) =>
+    withConnector({ files }, async (harness) => {
+      const cache = memoryCache();
+      const client = await connect({ host: '127.0.0.1', port: harness.port, transport, cache });
+      expect(await client.request(ECHO, { x: 42, s: 'proto' })).toEqual({ x: 42, s: 'proto' });
+      const pushed = new Promise((resolve) => client.once('onPush', resolve));
+      await client.request(PUSH, { n: 1 });
+      expect(await pushed).toEqual({ index: 0 });
+      await client.close();
+      const version = cache.get()?.protoVersion;
+      expect(version).toEqual(expect.any(String));
 
-        const rawClient =
-          transport === 'ws' ? await RawClient.ws(harness.port) : await RawClient.tcp(harness.port);
-        const response = await rawClient.open({ sys: { protoVersion: version } });
-        expect(response['sys']).toMatchObject({ useProto: true });
-        expect((response['sys'] as Record<string, unknown>)['protos']).toBeUndefined();
-        const codec = new ProtobufCodec({ [ECHO]: echoProto });
-        rawClient.send(requestPackage(3, ECHO, codec.encode(ECHO, { x: 7 })));
-        const answer = Message.decode((await rawClient.next(Package.TYPE_DATA)).body);
-        expect(codec.decode(ECHO, answer.body)).toEqual({ x: 7 });
-        // Bytes that are not a valid message for the proto close that connection only.
-        rawClient.send(requestPackage(4, ECHO, Buffer.from([0x0a, 0xff])));
-        await rawClient.closed;
+      const rawClient = await RawClient.connect(transport, harness.port);
+      const response = await rawClient.open({ sys: { protoVersion: version } });
+      expect(response['sys']).toMatchObject({ useProto: true });
+      expect((response['sys'] as Record<string, unknown>)['protos']).toBeUndefined();
+      const codec = new ProtobufCodec({ [ECHO]: echoProto });
+      rawClient.send(requestPackage(3, ECHO, codec.encode(ECHO, { x: 7 })));
+      const answer = Message.decode((await rawClient.next(Package.TYPE_DATA)).body);
+      expect(codec.decode(ECHO, answer.body)).toEqual({ x: 7 });
+      // Bytes that are not a valid message for the proto close that connection only.
+      rawClient.send(requestPackage(4, ECHO, Buffer.from([0x0a, 0xff])));
+      await rawClient.closed;
 
-        const fresh = await RawClient.tcp(harness.port);
-        const full = await fresh.open();
-        const protos = (full['sys'] as { protos: { server: Record<string, unknown>; version: string } })
-          .protos;
-        expect(protos.version).toBe(version);
-        expect(protos.server[ECHO]).toMatchObject({ x: { option: 'required', type: 'uInt32', tag: 1 } });
-        fresh.destroy();
-      } finally {
-        await harness.close();
-      }
-    },
+      const fresh = await RawClient.tcp(harness.port);
+      const full = await fresh.open();
+      const protos = (full['sys'] as { protos: { server: Record<string, unknown>; version: string } }).protos;
+      expect(protos.version).toBe(version);
+      expect(protos.server[ECHO]).toMatchObject({ x: { option: 'required', type: 'uInt32', tag: 1 } });
+      fresh.destroy();
+    }),
   );
 });

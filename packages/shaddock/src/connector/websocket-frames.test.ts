@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BINARY,
+  CLOSE,
+  CONTINUATION,
+  clientFrame,
+  closeBody,
+  MASK,
+  PING,
+  PONG,
+  readServerFrame,
+  type ServerFrame,
+  TEXT,
+} from '../../test/support/websocket-test-frames.js';
+import {
   CloseCode,
   encodeBinaryFrame,
   encodeBinaryFrameOf,
@@ -8,58 +21,6 @@ import {
   WebSocketFrameError,
   WebSocketFrameReader,
 } from './websocket-frames.js';
-
-const CONTINUATION = 0x0;
-const TEXT = 0x1;
-const BINARY = 0x2;
-const CLOSE = 0x8;
-const PING = 0x9;
-const PONG = 0xa;
-
-interface FrameOptions {
-  /** Default true. */
-  readonly fin?: boolean;
-  /** The mask key; `null` sends the frame unmasked (what a client may not do). */
-  readonly mask?: readonly number[] | null;
-  /** RSV1..3 as bits 0x40, 0x20, 0x10 of the first byte. */
-  readonly rsv?: number;
-}
-
-const MASK = [0x37, 0xfa, 0x21, 0x3d] as const;
-
-/** A client frame as a browser sends it: masked, the shortest length encoding. */
-function clientFrame(opcode: number, payload: Uint8Array | string, options: FrameOptions = {}): Buffer {
-  const body = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload);
-  const mask = options.mask === undefined ? MASK : options.mask;
-  const first = ((options.fin ?? true) ? 0x80 : 0) | (options.rsv ?? 0) | opcode;
-  const maskBit = mask === null ? 0 : 0x80;
-  let header: Buffer;
-  if (body.length < 126) {
-    header = Buffer.from([first, maskBit | body.length]);
-  } else if (body.length < 0x10000) {
-    header = Buffer.alloc(4);
-    header[0] = first;
-    header[1] = maskBit | 126;
-    header.writeUInt16BE(body.length, 2);
-  } else {
-    header = Buffer.alloc(10);
-    header[0] = first;
-    header[1] = maskBit | 127;
-    header.writeUInt32BE(Math.floor(body.length / 0x100000000), 2);
-    header.writeUInt32BE(body.length >>> 0, 6);
-  }
-  if (mask === null) return Buffer.concat([header, body]);
-  const masked = Buffer.from(body.map((byte, index) => byte ^ mask[index % 4]!));
-  return Buffer.concat([header, Buffer.from(mask), masked]);
-}
-
-/** A close frame body: the status code, then an optional UTF-8 reason. */
-function closeBody(code: number, reason = ''): Buffer {
-  const body = Buffer.alloc(2 + Buffer.byteLength(reason));
-  body.writeUInt16BE(code, 0);
-  body.write(reason, 2);
-  return body;
-}
 
 type Event =
   | readonly ['message', string]
@@ -103,25 +64,12 @@ function frameError(recorder: Recorder, ...chunks: Uint8Array[]): WebSocketFrame
   throw new Error('the reader accepted the frames');
 }
 
-/** A server frame, decoded: FIN, opcode, payload (server frames are never masked). */
-function serverFrame(frame: Buffer): { fin: boolean; opcode: number; headerLength: number; payload: Buffer } {
-  expect(frame[1]! & 0x80).toBe(0);
-  let length = frame[1]! & 0x7f;
-  let headerLength = 2;
-  if (length === 126) {
-    length = frame.readUInt16BE(2);
-    headerLength = 4;
-  } else if (length === 127) {
-    length = frame.readUInt32BE(2) * 0x100000000 + frame.readUInt32BE(6);
-    headerLength = 10;
-  }
-  expect(frame.length).toBe(headerLength + length);
-  return {
-    fin: (frame[0]! & 0x80) !== 0,
-    opcode: frame[0]! & 0x0f,
-    headerLength,
-    payload: frame.subarray(headerLength),
-  };
+/** A server frame, decoded: FIN, opcode, payload (server frames are never masked), and nothing after it. */
+function serverFrame(frame: Buffer): ServerFrame {
+  const decoded = readServerFrame(frame);
+  expect(decoded?.masked).toBe(false);
+  expect(decoded?.bytes.length).toBe(frame.length);
+  return decoded!;
 }
 
 /** A server frame as a client would send it: the mask bit set and a mask key inserted. */
@@ -488,23 +436,20 @@ describe('WebSocketFrameReader', () => {
       expect(recorder.events.map(([kind]) => kind)).toEqual(['ping', 'message']);
     });
 
-    it('rejects an oversize message from its 16-bit header, before the mask and payload', () => {
-      const header = clientFrame(BINARY, counting(1000)).subarray(0, 4);
-      const recorder = new Recorder(999).push(header.subarray(0, 3));
-      expect(frameError(recorder, header.subarray(3))).toMatchObject({
-        closeCode: 1009,
-        code: 'WS_MESSAGE_TOO_LARGE',
-      });
-    });
-
-    it('rejects an oversize message from its 64-bit header, before the mask and payload', () => {
-      const header = clientFrame(BINARY, counting(70_000)).subarray(0, 10);
-      const recorder = new Recorder(65_536).push(header.subarray(0, 9));
-      expect(frameError(recorder, header.subarray(9))).toMatchObject({
-        closeCode: 1009,
-        code: 'WS_MESSAGE_TOO_LARGE',
-      });
-    });
+    it.each([
+      ['16-bit', 1000, 4, 999],
+      ['64-bit', 70_000, 10, 65_536],
+    ])(
+      'rejects an oversize message from its %s header, before the mask and payload',
+      (_form, length, headerLength, limit) => {
+        const header = clientFrame(BINARY, counting(length)).subarray(0, headerLength);
+        const recorder = new Recorder(limit).push(header.subarray(0, headerLength - 1));
+        expect(frameError(recorder, header.subarray(headerLength - 1))).toMatchObject({
+          closeCode: 1009,
+          code: 'WS_MESSAGE_TOO_LARGE',
+        });
+      },
+    );
 
     it('rejects an oversize continuation from its header', () => {
       const recorder = new Recorder(100).push(clientFrame(BINARY, counting(90), { fin: false }));
