@@ -11,8 +11,8 @@ import {
   PackageType,
   type WireMessage,
 } from '@shaddock/protocol';
+import type { PinusProtocol } from '@shaddock/test-support';
 import { describe, expect, it } from 'vitest';
-import type { PinusProtocol } from './pinus-protocol-types.js';
 
 const require = createRequire(import.meta.url);
 const { Message, Package } = require('pinus-protocol') as PinusProtocol;

@@ -6,8 +6,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { JsonObject } from '@shaddock/protocol';
+import type { PinusProtocol } from '@shaddock/test-support';
 import WebSocket from 'ws';
-import type { PinusProtocol } from '../../protocol/test/pinus-protocol-types.js';
 import {
   type ClientMessage,
   type ConnectorConfig,

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const packages = ['packages/protocol', 'packages/client', 'packages/shaddock'];
+const packages = ['packages/protocol', 'packages/client', 'packages/shaddock', 'packages/test-support'];
 
 /** Lints `source` as if it stood at `path` in the workspace, with the workspace's Biome configuration. */
 function lint(path: string, source: string): string {

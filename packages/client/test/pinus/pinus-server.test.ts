@@ -2,55 +2,20 @@
  * Smoke test of the real-Pinus fixture, WITHOUT @shaddock/client: the Pomelo protocol is spoken by
  * hand with pinus-protocol (and pinus-protobuf for the protobuf route), over WebSocket and raw TCP.
  */
-import { createRequire } from 'node:module';
 import net from 'node:net';
+import {
+  decodePinusPackages,
+  Message,
+  Package,
+  type ParsedProtos,
+  type PinusMessage,
+  type PinusPackage,
+  Protobuf,
+  splitPackages,
+} from '@shaddock/test-support';
 import { describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { type PinusServer, startPinusServer } from './pinus-server.js';
-
-// pinus-protocol / pinus-protobuf point their "types" at TypeScript sources; load them untyped and
-// describe the few members used here.
-interface RawPackage {
-  type: number;
-  body?: Buffer | null;
-}
-interface RawMessage {
-  id: number;
-  type: number;
-  compressRoute: number;
-  route: number | string | null;
-  body: Buffer;
-}
-interface PinusProtocol {
-  Package: {
-    TYPE_HANDSHAKE: number;
-    TYPE_HANDSHAKE_ACK: number;
-    TYPE_HEARTBEAT: number;
-    TYPE_DATA: number;
-    TYPE_KICK: number;
-    encode(type: number, body?: Buffer): Buffer;
-    decode(buffer: Buffer): RawPackage | RawPackage[];
-  };
-  Message: {
-    TYPE_REQUEST: number;
-    TYPE_NOTIFY: number;
-    TYPE_RESPONSE: number;
-    TYPE_PUSH: number;
-    encode(id: number, type: number, compressRoute: boolean, route: number | string, body: Buffer): Buffer;
-    decode(buffer: Buffer): RawMessage;
-  };
-}
-interface ProtobufCodec {
-  encode(route: string, msg: object): Buffer | null;
-  decode(route: string, buffer: Buffer): Record<string, unknown> | null;
-}
-interface PinusProtobuf {
-  Protobuf: new (opts: { encoderProtos: object; decoderProtos: object }) => ProtobufCodec;
-}
-
-const requireCjs = createRequire(import.meta.url);
-const { Package, Message } = requireCjs('pinus-protocol') as PinusProtocol;
-const { Protobuf } = requireCjs('pinus-protobuf') as PinusProtobuf;
 
 interface HandshakeResponse {
   code: number;
@@ -60,7 +25,7 @@ interface HandshakeResponse {
     dict?: Record<string, number>;
     dictVersion?: string;
     useProto?: boolean;
-    protos?: { server: object; client: object; version: string };
+    protos?: { server: ParsedProtos; client: ParsedProtos; version: string };
   };
 }
 
@@ -68,17 +33,17 @@ interface HandshakeResponse {
 interface RawConnection {
   send(data: Buffer): void;
   /** The next package from the server; rejects when the connection closed first. */
-  next(): Promise<RawPackage>;
+  next(): Promise<PinusPackage>;
   readonly closed: Promise<void>;
   close(): void;
 }
 
 class PackageQueue {
-  private readonly packages: RawPackage[] = [];
-  private readonly waiters: Array<{ resolve(pkg: RawPackage): void; reject(err: Error): void }> = [];
+  private readonly packages: PinusPackage[] = [];
+  private readonly waiters: Array<{ resolve(pkg: PinusPackage): void; reject(err: Error): void }> = [];
   private ended = false;
 
-  push(pkg: RawPackage): void {
+  push(pkg: PinusPackage): void {
     const waiter = this.waiters.shift();
     if (waiter) waiter.resolve(pkg);
     else this.packages.push(pkg);
@@ -89,17 +54,12 @@ class PackageQueue {
     for (const waiter of this.waiters.splice(0)) waiter.reject(new Error('connection closed'));
   }
 
-  next(): Promise<RawPackage> {
+  next(): Promise<PinusPackage> {
     const pkg = this.packages.shift();
     if (pkg) return Promise.resolve(pkg);
     if (this.ended) return Promise.reject(new Error('connection closed'));
-    return new Promise<RawPackage>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return new Promise<PinusPackage>((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
-}
-
-function decodePackages(data: Buffer): RawPackage[] {
-  const decoded = Package.decode(data);
-  return Array.isArray(decoded) ? decoded : [decoded];
 }
 
 async function connectWebSocket(server: PinusServer): Promise<RawConnection> {
@@ -107,7 +67,7 @@ async function connectWebSocket(server: PinusServer): Promise<RawConnection> {
   ws.binaryType = 'nodebuffer';
   const queue = new PackageQueue();
   ws.on('message', (data: Buffer) => {
-    for (const pkg of decodePackages(data)) queue.push(pkg);
+    for (const pkg of decodePinusPackages(data)) queue.push(pkg);
   });
   const closed = new Promise<void>((resolve) => {
     ws.once('close', () => {
@@ -130,17 +90,12 @@ async function connectWebSocket(server: PinusServer): Promise<RawConnection> {
 async function connectTcp(server: PinusServer): Promise<RawConnection> {
   const socket = net.connect({ host: server.host, port: server.port });
   const queue = new PackageQueue();
-  let buffered = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    buffered = Buffer.concat([buffered, chunk]);
-    // 4-byte package head: type, then 3-byte big-endian body length
-    while (buffered.length >= 4) {
-      const length = ((buffered[1] ?? 0) << 16) | ((buffered[2] ?? 0) << 8) | (buffered[3] ?? 0);
-      if (buffered.length < 4 + length) break;
-      for (const pkg of decodePackages(buffered.subarray(0, 4 + length))) queue.push(pkg);
-      buffered = buffered.subarray(4 + length);
-    }
-  });
+  socket.on(
+    'data',
+    splitPackages((bytes) => {
+      for (const pkg of decodePinusPackages(bytes)) queue.push(pkg);
+    }),
+  );
   socket.on('error', () => {
     // reported through 'close'
   });
@@ -171,7 +126,7 @@ async function handshake(conn: RawConnection, type: string): Promise<HandshakeRe
 }
 
 /** The next DATA package, decoded as a message (heartbeats in between are skipped). */
-async function nextMessage(conn: RawConnection): Promise<RawMessage> {
+async function nextMessage(conn: RawConnection): Promise<PinusMessage> {
   for (;;) {
     const pkg = await conn.next();
     if (pkg.type === Package.TYPE_HEARTBEAT) continue;
@@ -193,7 +148,7 @@ function sendJson(conn: RawConnection, id: number, route: number | string, body:
   conn.send(Package.encode(Package.TYPE_DATA, message));
 }
 
-function json(message: RawMessage): unknown {
+function json(message: PinusMessage): unknown {
   return JSON.parse(message.body.toString('utf8'));
 }
 

@@ -3,53 +3,13 @@
 // decoded DATA message in, in arrival order. It does what a Pomelo client does with the handshake
 // response (route dictionary, protobuf bodies with the protos the server sent) and nothing more:
 // no heartbeats unless asked, no reconnects, so a test can also make it misbehave.
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import { type JsonObject, type ParsedProtoDefinitions, ProtobufCodec } from '@shaddock/protocol';
+import { decodePinusPackages, Message, Package, splitPackages } from '@shaddock/test-support';
 import WebSocket from 'ws';
 
-// pinus-protocol's "types" point at TypeScript sources that do not compile under our settings:
-// it is loaded untyped, and the parts used here are described here.
-interface PinusPackage {
-  type: number;
-  body?: Buffer | null;
-}
-interface PinusMessage {
-  id: number;
-  type: number;
-  compressRoute: number;
-  route: string | number | null;
-  body: Buffer;
-}
-interface PinusProtocol {
-  Package: {
-    TYPE_HANDSHAKE: number;
-    TYPE_HANDSHAKE_ACK: number;
-    TYPE_HEARTBEAT: number;
-    TYPE_DATA: number;
-    TYPE_KICK: number;
-    encode(type: number, body?: Uint8Array): Buffer;
-    decode(buffer: Uint8Array): PinusPackage | PinusPackage[];
-  };
-  Message: {
-    TYPE_REQUEST: number;
-    TYPE_NOTIFY: number;
-    TYPE_RESPONSE: number;
-    TYPE_PUSH: number;
-    encode(
-      id: number,
-      type: number,
-      compressRoute: boolean,
-      route: number | string | null,
-      body: Uint8Array | null,
-    ): Buffer;
-    decode(buffer: Uint8Array): PinusMessage;
-  };
-}
-
-const require = createRequire(import.meta.url);
 /** pinus-protocol's package and message codecs. */
-export const { Package, Message } = require('pinus-protocol') as PinusProtocol;
+export { Message, Package };
 
 /** How a client reaches a connector. */
 export type Transport = 'ws' | 'tcp';
@@ -148,16 +108,10 @@ export class PinusClient {
       resume: () => socket.resume(),
       onClose: (done) => socket.on('close', done),
     });
-    let pending: Buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      while (pending.length >= 4) {
-        const length = 4 + pending.readUIntBE(1, 3);
-        if (pending.length < length) break;
-        client.#receive(pending.subarray(0, length));
-        pending = pending.subarray(length);
-      }
-    });
+    socket.on(
+      'data',
+      splitPackages((bytes) => client.#receive(bytes)),
+    );
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve(client));
       socket.once('error', reject);
@@ -347,8 +301,7 @@ export class PinusClient {
   }
 
   #receive(bytes: Buffer): void {
-    const decoded = Package.decode(bytes);
-    for (const pkg of Array.isArray(decoded) ? decoded : [decoded]) {
+    for (const pkg of decodePinusPackages(bytes)) {
       const body = pkg.body ?? Buffer.alloc(0);
       this.#packages.push({ type: pkg.type, body });
       if (pkg.type === Package.TYPE_DATA) this.#messages.push(this.#decodeData(body));

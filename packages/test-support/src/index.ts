@@ -1,0 +1,25 @@
+/**
+ * What the workspace's tests and benchmarks share; a private package, never published.
+ *
+ * pinus-protocol and pinus-protobuf (Pinus's own codecs, the reference the tests and benchmarks
+ * compare against) point their "types" at their TypeScript sources, which do not compile under our
+ * strict settings. So they are loaded untyped and described here, once: the parts in use, as their
+ * built code behaves. Code that imports their built entries instead (the benchmarks) gets the same
+ * types from `pinus-modules.d.ts`.
+ */
+
+export {
+  type ParsedProtos,
+  type PinusProtobuf,
+  type PinusProtobufCodec,
+  Protobuf,
+} from './pinus-protobuf.js';
+export {
+  decodePinusPackages,
+  Message,
+  Package,
+  type PinusMessage,
+  type PinusPackage,
+  type PinusProtocol,
+  splitPackages,
+} from './pinus-protocol.js';
