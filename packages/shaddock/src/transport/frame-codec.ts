@@ -61,6 +61,8 @@ export class FrameReader {
   readonly #maxFrameLength: number;
   #chunks: Buffer[] = [];
   #buffered = 0;
+  /** Bytes the head frame needs in all, once its length prefix is in (0 until then). */
+  #needed = 0;
 
   constructor(maxFrameLength = DEFAULT_MAX_FRAME_LENGTH) {
     this.#maxFrameLength = maxFrameLength;
@@ -89,11 +91,13 @@ export class FrameReader {
     if (this.#buffered > 0) {
       this.#chunks.push(chunk);
       this.#buffered += chunk.length;
-      const needed = this.#neededLength();
-      if (needed === undefined || this.#buffered < needed) return;
+      // Read once: a frame arriving in many small chunks must not rescan them all on each one.
+      if (this.#needed === 0) this.#needed = this.#neededLength() ?? 0;
+      if (this.#needed === 0 || this.#buffered < this.#needed) return;
       source = Buffer.concat(this.#chunks, this.#buffered);
       this.#chunks = [];
       this.#buffered = 0;
+      this.#needed = 0;
     }
     let offset = 0;
     const end = source.length;
