@@ -209,25 +209,28 @@ export class PomeloConnection<S extends { readonly id: number }>
 
   #onHandshake(body: Uint8Array): void {
     const { settings, handshake } = this.#context;
-    answerHandshake(body, settings, handshake, this, this.#handshakeOutcome);
+    answerHandshake(body, settings, handshake, this, this.#handshakeOutcome());
   }
 
-  readonly #handshakeOutcome: HandshakeOutcome = {
-    waiting: () => {
-      this.#state = HANDSHAKING;
-    },
-    accept: (response) => {
-      if (this.#state === CLOSED) return;
-      this.#state = WAIT_ACK;
-      this.send(response);
-    },
-    refuse: (code, reason) => {
-      if (this.#state === CLOSED) return;
-      this.send(refusal(code));
-      this.close(reason);
-    },
-    report: (error) => this.#context.report(error),
-  };
+  // Made for the handshake only: an open connection keeps no closures for it.
+  #handshakeOutcome(): HandshakeOutcome {
+    return {
+      waiting: () => {
+        this.#state = HANDSHAKING;
+      },
+      accept: (response) => {
+        if (this.#state === CLOSED) return;
+        this.#state = WAIT_ACK;
+        this.send(response);
+      },
+      refuse: (code, reason) => {
+        if (this.#state === CLOSED) return;
+        this.send(refusal(code));
+        this.close(reason);
+      },
+      report: (error) => this.#context.report(error),
+    };
+  }
 
   #onAck(): void {
     this.#state = WORKING;
