@@ -2,6 +2,10 @@ import type { Socket } from 'node:net';
 import { isProtocolError, PackageDecoder, type PackageType } from '@shaddock/protocol';
 import { SocketTransport } from './socket-transport.js';
 import { JOIN_LIMIT, normalizeIp } from './transport.js';
+import { SharedBatch } from './turn-flush.js';
+
+// One joined buffer per batch of packages, for every socket the batch goes to in a flush.
+const joined = new SharedBatch((packages, totalBytes) => Buffer.concat(packages, totalBytes));
 
 /**
  * Pomelo packages over a raw TCP (or TLS) stream, framed by the 4-byte package header. A turn's
@@ -35,7 +39,7 @@ export class TcpTransport extends SocketTransport {
   protected writeBatch(packages: readonly Uint8Array[], totalBytes: number): void {
     const socket = this.socket;
     if (packages.length === 1) socket.write(packages[0]!);
-    else if (totalBytes <= JOIN_LIMIT) socket.write(Buffer.concat(packages, totalBytes));
+    else if (totalBytes <= JOIN_LIMIT) socket.write(joined.bytes(packages, totalBytes));
     else {
       // Large packages are not copied: one writev of them all.
       socket.cork();

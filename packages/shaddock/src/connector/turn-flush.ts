@@ -21,11 +21,38 @@ export function flushAtEndOfTurn(writer: TurnWriter): void {
 }
 
 /**
- * Counts the flushes: bytes handed to every writer of one flush can be framed once for all of
- * them (a push to many sockets), and a frame built in an earlier flush is never reused.
+ * The bytes last built for a batch of packages, kept for the rest of the flush: a push (or a
+ * buffer scheduler's batch of pushes) goes to every socket in one flush, as the same package
+ * objects in the same order, so all of those sockets get the one buffer. Bytes handed to a
+ * transport are never changed; a buffer built in an earlier flush is still never reused.
  */
-export function flushPass(): number {
-  return pass;
+export class SharedBatch {
+  readonly #build: (packages: readonly Uint8Array[], totalBytes: number) => Buffer;
+  #packages: readonly Uint8Array[] = [];
+  #pass = -1;
+  #bytes: Buffer | undefined;
+
+  constructor(build: (packages: readonly Uint8Array[], totalBytes: number) => Buffer) {
+    this.#build = build;
+  }
+
+  /** The bytes for `packages` (`totalBytes` in all): built now, or the ones built for the same batch. */
+  bytes(packages: readonly Uint8Array[], totalBytes: number): Buffer {
+    if (this.#bytes === undefined || this.#pass !== pass || !samePackages(packages, this.#packages)) {
+      this.#packages = packages;
+      this.#pass = pass;
+      this.#bytes = this.#build(packages, totalBytes);
+    }
+    return this.#bytes;
+  }
+}
+
+function samePackages(packages: readonly Uint8Array[], built: readonly Uint8Array[]): boolean {
+  if (packages.length !== built.length) return false;
+  for (let index = 0; index < packages.length; index++) {
+    if (packages[index] !== built[index]) return false;
+  }
+  return true;
 }
 
 function flushAll(): void {

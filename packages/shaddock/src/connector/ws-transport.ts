@@ -3,7 +3,7 @@ import { decodePackages, isProtocolError, type PackageDecoderOptions } from '@sh
 import type { ClientAddress } from './client-connection.js';
 import { SocketTransport } from './socket-transport.js';
 import { CLOSE_GRACE_MS, JOIN_LIMIT } from './transport.js';
-import { flushPass } from './turn-flush.js';
+import { SharedBatch } from './turn-flush.js';
 import {
   encodeBinaryFrame,
   encodeBinaryFrameOf,
@@ -49,7 +49,7 @@ export class WsTransport extends SocketTransport implements WebSocketFrameSink {
   }
 
   protected writeBatch(packages: readonly Uint8Array[], totalBytes: number): void {
-    if (totalBytes <= JOIN_LIMIT) this.socket.write(sharedFrame(packages, totalBytes));
+    if (totalBytes <= JOIN_LIMIT) this.socket.write(frames.bytes(packages, totalBytes));
     else writeGroups(this.socket, packages);
   }
 
@@ -108,31 +108,10 @@ export class WsTransport extends SocketTransport implements WebSocketFrameSink {
   }
 }
 
-// The last frame built, for the packages it carries: a push (or a buffer scheduler's batch of
-// pushes) goes to every socket in one flush, so all of them get the one frame.
-let framedPackages: readonly Uint8Array[] = [];
-let framedPass = -1;
-let frame: Buffer | undefined;
-
-function sharedFrame(packages: readonly Uint8Array[], totalBytes: number): Buffer {
-  const pass = flushPass();
-  if (frame === undefined || pass !== framedPass || !samePackages(packages, framedPackages)) {
-    framedPackages = packages;
-    framedPass = pass;
-    frame =
-      packages.length === 1 ? encodeBinaryFrame(packages[0]!) : encodeBinaryFrameOf(packages, totalBytes);
-  }
-  return frame;
-}
-
-/** The same package objects in the same order (bytes handed to a transport are never changed). */
-function samePackages(packages: readonly Uint8Array[], framed: readonly Uint8Array[]): boolean {
-  if (packages.length !== framed.length) return false;
-  for (let index = 0; index < packages.length; index++) {
-    if (packages[index] !== framed[index]) return false;
-  }
-  return true;
-}
+// One frame per batch of packages, for every socket the batch goes to in a flush.
+const frames = new SharedBatch((packages, totalBytes) =>
+  packages.length === 1 ? encodeBinaryFrame(packages[0]!) : encodeBinaryFrameOf(packages, totalBytes),
+);
 
 /** Frames of up to JOIN_LIMIT bytes each (a larger package is a frame of its own), in one writev. */
 function writeGroups(socket: Socket, chunks: readonly Uint8Array[]): void {
