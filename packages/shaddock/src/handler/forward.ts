@@ -35,10 +35,15 @@ export async function forwardMessage(
 ): Promise<JsonObject | undefined> {
   const { response, error } = await forwardToBackend(app, context.serverType, context, context.session);
   if (error !== undefined) {
-    context.error = new RequestError(ErrorCode.HandlerFailed, error.code, error.message);
+    context.error = backendFailure(error);
     context.failed = true;
   }
   return response;
+}
+
+/** What the frontend's error handlers see for a message that failed on its backend. */
+export function backendFailure(error: NonNullable<ForwardedResponse['error']>): RequestError {
+  return new RequestError(ErrorCode.HandlerFailed, error.code, error.message);
 }
 
 /**

@@ -1,13 +1,13 @@
 import path from 'node:path';
 import type { JsonObject } from '@shaddock/protocol';
 import type { Application } from '../application/index.js';
-import { ErrorCode, RequestError, ShaddockError } from '../errors.js';
+import { ErrorCode, ShaddockError } from '../errors.js';
 import { loadRemotes } from '../rpc/index.js';
 import type { HandlerSession, SessionData } from '../session/index.js';
 import { checkResponse, errorBody, messageOf, responseCodeOf, unknownRoute } from './error-body.js';
 import type { Link, Step } from './filter-chain.js';
 import { composeStage } from './filter-chain.js';
-import { forwardMessage, forwardToBackend } from './forward.js';
+import { backendFailure, forwardMessage, forwardToBackend } from './forward.js';
 import { type HandlerEntry, HandlerTable, instantiateHandler } from './handler-table.js';
 import { MessageContext } from './message-context.js';
 import type { ForwardedMessage, ForwardedResponse } from './message-remote.js';
@@ -172,15 +172,24 @@ export class HandlerPipeline {
     try {
       answer = await forwardToBackend(this.#app, parts.serverType, message, session);
     } catch (error) {
-      const context = new MessageContext(message.id, message.route, parts, message.body, session, undefined);
-      context.error = error;
-      return this.#finish(context, await this.#recover(context, errorBody(error), 'globalErrorHandler'));
+      return this.#forwardFailed(parts, message, session, error, errorBody(error));
     }
     const { response, error } = answer;
     if (error === undefined) return message.id === 0 ? undefined : (response ?? {});
+    const failure = backendFailure(error);
+    return this.#forwardFailed(parts, message, session, failure, response ?? errorBody(failure));
+  }
+
+  /** A failed bare forward: the global error handler may still answer it, as in the full chain. */
+  async #forwardFailed(
+    parts: RouteParts,
+    message: ClientMessage,
+    session: HandlerSession,
+    error: unknown,
+    fallback: JsonObject,
+  ): Promise<JsonObject | undefined> {
     const context = new MessageContext(message.id, message.route, parts, message.body, session, undefined);
-    context.error = new RequestError(ErrorCode.HandlerFailed, error.code, error.message);
-    const fallback = response ?? errorBody(context.error);
+    context.error = error;
     return this.#finish(context, await this.#recover(context, fallback, 'globalErrorHandler'));
   }
 
