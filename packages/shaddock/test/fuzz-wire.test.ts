@@ -19,6 +19,7 @@ import { ErrorCode, ShaddockError } from '../src/errors.js';
 import { decodePayload, encodeFrame, FrameReader, packValue } from '../src/transport/frame-codec.js';
 import { FrameWriter, type PayloadWriter } from '../src/transport/frame-writer.js';
 import { PayloadReader } from '../src/transport/payload-reader.js';
+import { MSGPACK_INTEGER_EDGES } from './support/msgpack-edges.js';
 
 const runs = Number(process.env['FUZZ_RUNS'] ?? 2000);
 let inputs = 0;
@@ -597,31 +598,7 @@ const integer: fc.Arbitrary<number> = fc.oneof(
   fc.integer(),
   fc.integer({ min: -300, max: 300 }),
   fc.integer({ min: 0, max: 0xffffffff }),
-  fc.constantFrom(
-    0,
-    -0,
-    0x1f,
-    0x20,
-    0x3f,
-    0x40,
-    0x7f,
-    0x80,
-    0xff,
-    0x100,
-    0xffff,
-    0x10000,
-    0xffffffff,
-    2 ** 32,
-    -1,
-    -32,
-    -33,
-    -128,
-    -129,
-    -32768,
-    -32769,
-    -(2 ** 31),
-    -(2 ** 31) - 1,
-  ),
+  fc.constantFrom(...MSGPACK_INTEGER_EDGES),
   fc.maxSafeInteger(),
 );
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MSGPACK_INTEGER_EDGES } from '../../test/support/msgpack-edges.js';
 import { encodeFrame, FrameReader, packValue } from './frame-codec.js';
 import { FrameWriter, type PayloadWriter } from './frame-writer.js';
 
@@ -42,27 +43,7 @@ const samples: unknown[] = [
   '\ud800 lone surrogate',
   `${'\ud800'.repeat(40)}x`,
   '雪'.repeat(25_000),
-  0,
-  -0,
-  1,
-  0x1f,
-  0x7f,
-  0x80,
-  0xff,
-  0x100,
-  0xffff,
-  0x10000,
-  0xffffffff,
-  2 ** 32,
-  -1,
-  -32,
-  -33,
-  -128,
-  -129,
-  -32768,
-  -32769,
-  -(2 ** 31),
-  -(2 ** 31) - 1,
+  ...MSGPACK_INTEGER_EDGES,
   1.5,
   Number.NaN,
   Number.POSITIVE_INFINITY,
