@@ -1,24 +1,10 @@
 // Golden vectors for scalar fields: the real pinus-protobuf encodes and decodes every case at test time,
 // and ours must agree byte for byte in both directions.
-import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { pinusGolden } from '../../test/pinus-golden.js';
 import type { JsonObject, JsonValue } from '../json.js';
-import { ProtobufCodec, type ProtoDefinitions } from './index.js';
-
-// pinus-protobuf's "types" point at its TypeScript sources, which do not compile under our settings:
-// load it untyped and describe the little we use.
-interface PinusProtobuf {
-  encode(route: string, message: object): Buffer | null;
-  decode(route: string, bytes: Buffer): JsonObject | null;
-}
-interface PinusModule {
-  Protobuf: {
-    new (options: { encoderProtos: object; decoderProtos: object; encoderCacheSize?: number }): PinusProtobuf;
-    parse(definitions: object): object;
-  };
-}
-const { Protobuf } = createRequire(import.meta.url)('pinus-protobuf') as PinusModule;
+import type { ProtoDefinitions } from './index.js';
 
 const definitions: ProtoDefinitions = {
   'test.scalars': {
@@ -34,21 +20,7 @@ const definitions: ProtoDefinitions = {
   },
 };
 
-const parsed = Protobuf.parse(definitions);
-const pinus = new Protobuf({ encoderProtos: parsed, decoderProtos: parsed, encoderCacheSize: 1 << 22 });
-const codec = new ProtobufCodec(definitions);
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
-
-/** Both directions, byte for byte; `expected` is what both decoders must return (default: `message`). */
-function agree(route: string, message: JsonObject, expected: JsonObject = message): Uint8Array {
-  const ours = codec.encode(route, message);
-  const theirs = pinus.encode(route, message);
-  if (theirs === null) throw new Error(`pinus-protobuf refused ${JSON.stringify(message)}`);
-  expect(hex(ours)).toBe(theirs.toString('hex'));
-  expect(codec.decode(route, new Uint8Array(theirs))).toEqual(expected);
-  expect(pinus.decode(route, Buffer.from(ours))).toEqual(expected);
-  return ours;
-}
+const { codec, pinus, agree } = pinusGolden(definitions);
 
 const strings = [
   'hello',

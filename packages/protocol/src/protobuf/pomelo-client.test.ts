@@ -2,8 +2,9 @@
 // pomelo-jsclient send and read must go through our codec unchanged.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { hex, pinusGolden } from '../../test/pinus-golden.js';
 import type { JsonObject } from '../json.js';
-import { ProtobufCodec, type ProtoDefinitions } from './index.js';
+import type { ProtoDefinitions } from './index.js';
 
 /** The client codec: a singleton holding the parsed protos it was given. */
 interface PomeloClientCodec {
@@ -11,20 +12,7 @@ interface PomeloClientCodec {
   encode(route: string, message: object): Uint8Array | null;
   decode(route: string, bytes: Uint8Array): JsonObject | null;
 }
-interface PinusModule {
-  Protobuf: {
-    new (options: {
-      encoderProtos: object;
-      decoderProtos: object;
-    }): {
-      encode(route: string, message: object): Buffer | null;
-      decode(route: string, bytes: Buffer): JsonObject | null;
-    };
-    parse(definitions: object): object;
-  };
-}
 const require = createRequire(import.meta.url);
-const { Protobuf } = require('pinus-protobuf') as PinusModule;
 const pomeloClient = require('pinus-protobuf/lib/client/protobuf.js') as PomeloClientCodec;
 
 const definitions: ProtoDefinitions = {
@@ -42,10 +30,7 @@ const definitions: ProtoDefinitions = {
     'repeated string tags': 10,
   },
 };
-const parsed = Protobuf.parse(definitions);
-const pinus = new Protobuf({ encoderProtos: parsed, decoderProtos: parsed });
-const codec = new ProtobufCodec(definitions);
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const { codec, pinus, parsed } = pinusGolden(definitions);
 
 describe("Pomelo's browser client codec (pinus-protobuf/lib/client)", () => {
   pomeloClient.init({ encoderProtos: parsed, decoderProtos: parsed });
