@@ -48,7 +48,8 @@ export function timingFromArgs(args: readonly string[]): TimingOptions {
   };
 }
 
-function positive(name: string, text: string | undefined, fallback: number): number {
+/** A command-line number that must be positive (`fallback` when absent); a RangeError naming the option otherwise. */
+export function positive(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0)

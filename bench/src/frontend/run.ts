@@ -28,7 +28,7 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BenchSetup, describeSetup } from '../measure.js';
+import { type BenchSetup, describeSetup, positive } from '../measure.js';
 import { writeResults } from '../report.js';
 import { DEFAULT_LEVELS, type RpcBenchResult, runRpcBenchmark } from '../rpc/bench.js';
 import { formatProfileSummary, summarizeProfile } from '../rpc/profile-summary.js';
@@ -111,14 +111,6 @@ interface Options {
   readonly profile: boolean;
   /** A frontend.json to make the report from again, instead of running. */
   readonly rerender: string | undefined;
-}
-
-function positive(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new RangeError(`${name} must be a positive number, got "${text}"`);
-  return value;
 }
 
 function list(text: string | undefined): string[] | undefined {

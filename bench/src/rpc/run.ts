@@ -18,7 +18,7 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeSetup, type TimingOptions } from '../measure.js';
+import { describeSetup, positive, type TimingOptions } from '../measure.js';
 import { clockTicksPerSecond } from '../process-cpu.js';
 import { writeResults } from '../report.js';
 import { DEFAULT_LEVELS, runRpcBenchmark, TARGETS, type TargetName, TRANSPORTS } from './bench.js';
@@ -41,14 +41,6 @@ interface Options {
   readonly write: boolean;
   readonly profile: boolean;
   readonly profileDir: string | undefined;
-}
-
-function positive(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new RangeError(`${name} must be a positive number, got "${text}"`);
-  return value;
 }
 
 function readOptions(args: readonly string[]): Options {
