@@ -2,7 +2,8 @@
  * Child process: a Shaddock `RpcClient` calling `echo(arg)` on the server at the port given as
  * the first argument, with N calls in flight when asked to `run`.
  */
-import { LocalMembership, RpcClient } from 'shaddock';
+import { LocalMembership } from 'shaddock';
+import { RpcClient } from 'shaddock/internal';
 import { numberArgument, serveOrchestrator } from './child.js';
 import { type Invoke, LoadSession } from './load.js';
 import {

@@ -2,7 +2,7 @@
  * Child process: a Shaddock `RpcServer` serving `echo.echoRemote.echo(arg)` on the port given as
  * the first argument. Answers `stats` with the calls served so far.
  */
-import { RemoteRegistry, RpcServer } from 'shaddock';
+import { RemoteRegistry, RpcServer } from 'shaddock/internal';
 import { numberArgument, serveOrchestrator } from './child.js';
 import { HOST, METHOD, REMOTE, SERVER_ID, SERVER_TYPE } from './messages.js';
 

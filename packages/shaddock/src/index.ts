@@ -12,20 +12,6 @@
 import { createRequire } from 'node:module';
 
 export {
-  Application,
-  AppState,
-  type Component,
-  type ComponentSource,
-  type CreateAppOptions,
-  createApp,
-  type HandlerContext,
-  type HandlerFilter,
-  LifecycleHook,
-  type LifecycleListener,
-  MASTER_TYPE,
-  type Plugin,
-} from './application/index.js';
-export {
   Channel,
   type ChannelMember,
   ChannelService,
@@ -54,6 +40,8 @@ export {
 export {
   type ErrorHandler,
   type Handler,
+  type HandlerContext,
+  type HandlerFilter,
   type HandlerMethod,
   type HandlerSource,
   serialFilter,
@@ -62,9 +50,21 @@ export {
   toobusyFilter,
 } from './handler/index.js';
 export {
+  AppState,
+  type Component,
+  Kernel,
+  LifecycleHook,
+  type LifecycleListener,
+  type Services,
+} from './kernel/index.js';
+export { getLogger, type Logger, LogLevel } from './logging/index.js';
+export { MasterMembership } from './master/index.js';
+export {
   LocalMembership,
+  MASTER_TYPE,
   type Membership,
   type MembershipEvent,
+  type MembershipView,
   type ServerInfo,
 } from './membership/index.js';
 export type {
@@ -79,15 +79,16 @@ export type {
   RpcProxy,
   SystemRemotes,
 } from './rpc/index.js';
+export { ConsistentHashRouter, createRpcProxy, type RpcClient } from './rpc/index.js';
 export {
-  ConsistentHashRouter,
-  createRpcProxy,
-  RemoteRegistry,
-  RpcClient,
-  type RpcClientOptions,
-  RpcServer,
-  type RpcServerOptions,
-} from './rpc/index.js';
+  Application,
+  type CreateAppOptions,
+  createApp,
+  type DriverContext,
+  type Drivers,
+  type LogOptions,
+  type Plugin,
+} from './server/index.js';
 export {
   BackendSession,
   BackendSessionService,
@@ -96,6 +97,14 @@ export {
   type SessionData,
   SessionService,
 } from './session/index.js';
+export type {
+  LinkAddress,
+  LinkConnectOptions,
+  LinkListener,
+  LinkListenOptions,
+  RpcLink,
+} from './transport/index.js';
+export { tcpRpcLink } from './transport/index.js';
 
 /** The framework's version, from its package.json. */
 export const version: string = (createRequire(import.meta.url)('../package.json') as { version: string })

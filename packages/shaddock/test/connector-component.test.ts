@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from '@shaddock/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Application } from '../src/application/index.js';
 import { connectorComponent } from '../src/connector/index.js';
 import { HandlerPipeline } from '../src/handler/index.js';
 import type { ServerInfo } from '../src/membership/index.js';
+import type { Application } from '../src/server/index.js';
 import { SessionService } from '../src/session/index.js';
+import { testApplication } from '../src/testing/index.js';
 import { RawClient } from './connector-harness.js';
 
 const folders: string[] = [];
@@ -53,23 +54,7 @@ const chat1: ServerInfo = {
 };
 
 function application(base: string, current: ServerInfo, servers: ServerInfo[]): Application {
-  return new Application({
-    identity: {
-      env: 'test',
-      serverId: current.id,
-      serverType: current.serverType,
-      master: undefined,
-      fields: {},
-    },
-    cluster: {
-      env: 'test',
-      base,
-      master: { id: 'master', host: '127.0.0.1', port: 0 },
-      servers,
-      adminUsers: [],
-    },
-    currentServer: current,
-  });
+  return testApplication(current, { base, configured: servers.filter((server) => server.id !== current.id) });
 }
 
 /** The services the connector component needs: the real SessionService and HandlerPipeline. */

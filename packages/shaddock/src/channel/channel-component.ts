@@ -1,4 +1,4 @@
-import type { Application, Component } from '../application/index.js';
+import type { Component, Kernel } from '../kernel/index.js';
 import { ChannelService } from './channel-service.js';
 import {
   type BroadcastFilter,
@@ -8,7 +8,7 @@ import {
   type PushSessionService,
 } from './frontend-push.js';
 
-declare module '../application/services.js' {
+declare module '../kernel/index.js' {
   interface Services {
     /** Channels and pushes (every server but the master). */
     channelService: ChannelService;
@@ -24,7 +24,7 @@ declare module '../application/services.js' {
  * app.load(channelComponent);
  * const room = app.services.get('channelService').createChannel('room-1');
  */
-export function channelComponent(app: Application): Component {
+export function channelComponent(app: Kernel): Component {
   const frontend = app.isFrontend()
     ? new FrontendPusher({
         // typed as what pushes need: tsc checks that the connector and session services fit
@@ -39,7 +39,7 @@ export function channelComponent(app: Application): Component {
   const service = new ChannelService({
     serverId: app.serverId,
     membership: app.membership,
-    rpcClient: () => app.rpcClient,
+    rpcClient: () => app.services.get('rpcClient'),
     local: frontend,
   });
   app.services.provide('channelService', service);

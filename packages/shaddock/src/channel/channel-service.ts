@@ -1,5 +1,5 @@
 import type { JsonObject } from '@shaddock/protocol';
-import type { Membership } from '../membership/index.js';
+import type { MembershipView } from '../membership/index.js';
 import type { RpcClient } from '../rpc/index.js';
 import { Channel } from './channel.js';
 import type { BroadcastOptions } from './channel-remote.js';
@@ -16,7 +16,7 @@ export interface ChannelServiceOptions {
   /** This process's server id: pushes to it are direct calls on `local`. */
   readonly serverId: string;
   /** Where frontends are found; a frontend missing from it fails its uids at once. */
-  readonly membership: Membership;
+  readonly membership: MembershipView;
   /** The RPC client, asked for at the first push to another server. */
   readonly rpcClient: () => RpcClient;
   /** This process's pusher when it is a frontend. */

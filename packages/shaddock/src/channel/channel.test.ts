@@ -1,10 +1,10 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { describe, expect, it } from 'vitest';
-import { Application } from '../application/index.js';
-import type { ClusterConfig, ProcessIdentity } from '../config/index.js';
 import { ErrorCode } from '../errors.js';
 import { LocalMembership } from '../membership/index.js';
 import { RemoteRegistry } from '../rpc/index.js';
+import type { Application } from '../server/index.js';
+import { testApplication } from '../testing/index.js';
 import { ChannelService, channelComponent, type PushConnector, type PushSession } from './index.js';
 
 function newService(): ChannelService {
@@ -96,16 +96,7 @@ describe('ChannelService', () => {
 
 describe('channelComponent', () => {
   function newApp(frontend: boolean): Application {
-    const currentServer = { id: 'connector-1', serverType: 'connector', host: '127.0.0.1', frontend };
-    const identity: ProcessIdentity = {
-      env: 'test',
-      serverId: currentServer.id,
-      serverType: currentServer.serverType,
-      master: undefined,
-      fields: {},
-    };
-    const cluster = { env: 'test', base: '/tmp', servers: [currentServer], adminUsers: [] };
-    return new Application({ identity, cluster: cluster as unknown as ClusterConfig, currentServer });
+    return testApplication({ id: 'connector-1', serverType: 'connector', host: '127.0.0.1', frontend });
   }
 
   it('provides channelService, registers channelRemote on a frontend, pushes locally without RPC', async () => {

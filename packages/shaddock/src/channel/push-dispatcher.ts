@@ -1,6 +1,6 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { ErrorCode, ServerUnavailable, ShaddockError } from '../errors.js';
-import type { Membership } from '../membership/index.js';
+import type { MembershipView } from '../membership/index.js';
 import type { RpcClient, RpcTarget } from '../rpc/index.js';
 import type { BroadcastOptions } from './channel-remote.js';
 import type { FrontendPusher } from './frontend-push.js';
@@ -18,7 +18,7 @@ export const consoleChannelLogger: ChannelLogger = {
 /** What the dispatcher needs of its process. */
 export interface PushDispatcherOptions {
   readonly serverId: string;
-  readonly membership: Membership;
+  readonly membership: MembershipView;
   /** The RPC client, asked for at the first push (the RPC component starts it). */
   readonly rpcClient: () => RpcClient;
   /** This process's own pusher when it is a frontend: pushes to it are direct calls. */

@@ -1,11 +1,11 @@
-import type { Application, Component } from '../application/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import { collectHandlerRoutes } from '../handler/index.js';
+import type { Component, Kernel } from '../kernel/index.js';
 import { type Connector, ConnectorServer } from './connector.js';
 import { type ConnectorConfig, resolveConnectorConfig } from './connector-config.js';
 import { loadFrontendCodec } from './frontend-codec.js';
 
-declare module '../application/services.js' {
+declare module '../kernel/index.js' {
   interface Services {
     /** The frontend's hybrid connector: pushes, blacklist (frontends only). */
     connector: Connector;
@@ -24,7 +24,7 @@ declare module '../application/services.js' {
  * app.set('connectorConfig', { heartbeat: 10, useDict: true });
  * if (app.isFrontend()) app.load(connectorComponent);
  */
-export function connectorComponent(app: Application): Component {
+export function connectorComponent(app: Kernel): Component {
   const current = app.getCurServer();
   if (!current.frontend) {
     throw new ShaddockError(

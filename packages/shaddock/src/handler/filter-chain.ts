@@ -1,7 +1,7 @@
 import type { JsonObject } from '@shaddock/protocol';
-import type { HandlerFilter } from '../application/index.js';
 import { compose, type Middleware } from './compose.js';
 import { messageOf } from './error-body.js';
+import type { HandlerFilter } from './handler-filters.js';
 import type { MessageContext } from './message-context.js';
 import type { HandlerLogger } from './types.js';
 

@@ -1,6 +1,5 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Application } from '../application/index.js';
 import { ResponseCode } from '../errors.js';
 import type { ServerInfo } from '../membership/index.js';
 import {
@@ -11,7 +10,9 @@ import {
   RpcServer,
   type SystemRemotes,
 } from '../rpc/index.js';
+import type { Application } from '../server/index.js';
 import type { HandlerSession } from '../session/index.js';
+import type { TestApplication } from '../testing/index.js';
 import { createMessageRemote, HandlerPipeline } from './index.js';
 import { memorySession, testApp } from './test-kit.js';
 
@@ -42,7 +43,7 @@ async function startChat(id: string): Promise<{ app: Application; info: ServerIn
 
 /** A connector frontend whose RPC client reaches `backends`; `area` is configured but never runs. */
 function startConnector(backends: ServerInfo[]): {
-  app: Application;
+  app: TestApplication;
   pipeline: HandlerPipeline;
   warnings: string[];
 } {
@@ -56,7 +57,9 @@ function startConnector(backends: ServerInfo[]): {
     timeout: 2000,
   });
   cleanups.push(() => client.close());
-  app.attachRpc(client, createRpcProxy<Remotes>(client), createRpcProxy<SystemRemotes>(client, 'sys'));
+  app.services.provide('rpcClient', client);
+  app.services.provide('rpc', createRpcProxy<Remotes>(client));
+  app.services.provide('sysrpc', createRpcProxy<SystemRemotes>(client, 'sys'));
   const warnings: string[] = [];
   const pipeline = new HandlerPipeline(app, { logger: { warn: (line) => void warnings.push(line) } });
   return { app, pipeline, warnings };

@@ -1,6 +1,4 @@
 import type { JsonObject } from '@shaddock/protocol';
-import type { Application } from '../application/index.js';
-import { MASTER_TYPE } from '../application/index.js';
 import {
   ErrorCode,
   NoServerForRoute,
@@ -9,6 +7,8 @@ import {
   ResponseCode,
   RpcTimeout,
 } from '../errors.js';
+import type { Kernel } from '../kernel/index.js';
+import { MASTER_TYPE } from '../membership/index.js';
 import type { RpcTarget } from '../rpc/index.js';
 import type { HandlerSession } from '../session/index.js';
 import { messageOf, unknownRoute } from './error-body.js';
@@ -29,10 +29,7 @@ export interface ForwardedClientMessage {
  * answers the backend's response. A failed backend answer marks `context` failed (its error
  * handlers already ran there); no server, or a lost one, throws a `RequestError` (502, 504, 404).
  */
-export async function forwardMessage(
-  app: Application,
-  context: MessageContext,
-): Promise<JsonObject | undefined> {
+export async function forwardMessage(app: Kernel, context: MessageContext): Promise<JsonObject | undefined> {
   const { response, error } = await forwardToBackend(app, context.serverType, context, context.session);
   if (error !== undefined) {
     context.error = backendFailure(error);
@@ -51,7 +48,7 @@ export function backendFailure(error: NonNullable<ForwardedResponse['error']>): 
  * message failed there). Throws the `RequestError` for no server, a lost one, or a timeout.
  */
 export async function forwardToBackend(
-  app: Application,
+  app: Kernel,
   serverType: string,
   message: ForwardedClientMessage,
   session: HandlerSession,
@@ -59,7 +56,7 @@ export async function forwardToBackend(
   if (serverType === MASTER_TYPE) throw unknownRoute(message.route);
   let reply: unknown;
   try {
-    const rpc = app.rpcClient;
+    const rpc = app.services.get('rpcClient');
     const chosen = rpc.route(serverType, session);
     const serverId = typeof chosen === 'string' ? chosen : await chosen;
     const forwarded: ForwardedMessage = { id: message.id, route: message.route, body: message.body };
@@ -82,7 +79,7 @@ function forwardTarget(serverType: string): RpcTarget {
   return target;
 }
 
-function forwardError(app: Application, serverType: string, route: string, error: unknown): RequestError {
+function forwardError(app: Kernel, serverType: string, route: string, error: unknown): RequestError {
   if (error instanceof NoServerForRoute && !isKnownType(app, serverType)) return unknownRoute(route);
   if (error instanceof RpcTimeout) {
     return new RequestError(
@@ -108,7 +105,7 @@ function forwardError(app: Application, serverType: string, route: string, error
   );
 }
 
-function isKnownType(app: Application, serverType: string): boolean {
+function isKnownType(app: Kernel, serverType: string): boolean {
   return (
     app.getServersByType(serverType).length > 0 ||
     app.getServersFromConfig().some((server) => server.serverType === serverType)

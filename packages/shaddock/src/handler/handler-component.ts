@@ -1,12 +1,15 @@
-import type { Application, Component } from '../application/index.js';
+import type { Component, Kernel } from '../kernel/index.js';
+import type { HandlerFilters } from './handler-filters.js';
 import { HandlerPipeline, type HandlerPipelineOptions } from './handler-pipeline.js';
 import { createMessageRemote } from './message-remote.js';
 import type { HandlerSource } from './types.js';
 
-declare module '../application/services.js' {
+declare module '../kernel/index.js' {
   interface Services {
     /** The handlers of this server and the frontend path's filter chain. */
     handlers: HandlerPipeline;
+    /** The application's handler filter lists (`app.before`, `app.after`, `app.globalBefore`, `app.globalAfter`). */
+    handlerFilters: HandlerFilters;
   }
 }
 
@@ -29,7 +32,7 @@ export interface HandlerComponent extends Component {
  * frontends as the system remote `messageRemote`. Load it after the RPC component (every server
  * but the master).
  */
-export function handlerComponent(app: Application, options: HandlerComponentOptions = {}): HandlerComponent {
+export function handlerComponent(app: Kernel, options: HandlerComponentOptions = {}): HandlerComponent {
   const pipeline = new HandlerPipeline(app, options);
   app.services.provide('handlers', pipeline);
   return {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { JsonObject } from '@shaddock/protocol';
-import type { Application } from '../application/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
+import type { Kernel } from '../kernel/index.js';
 import { loadRemotes } from '../rpc/index.js';
 import type { HandlerSession, SessionData } from '../session/index.js';
 import { checkResponse, errorBody, messageOf, responseCodeOf, unknownRoute } from './error-body.js';
@@ -51,7 +51,7 @@ interface Chains {
  * with no allocation beyond its own promise.
  */
 export class HandlerPipeline {
-  readonly #app: Application;
+  readonly #app: Kernel;
   readonly #table: HandlerTable;
   readonly #logger: HandlerLogger;
   readonly #createSession: (data: SessionData) => HandlerSession;
@@ -59,7 +59,7 @@ export class HandlerPipeline {
   /** The filter lists' lengths the chains were composed for. */
   readonly #sizes = [-1, -1, -1, -1];
 
-  constructor(app: Application, options: HandlerPipelineOptions = {}) {
+  constructor(app: Kernel, options: HandlerPipelineOptions = {}) {
     this.#app = app;
     this.#table = new HandlerTable(app.serverType);
     this.#logger = options.logger ?? consoleHandlerLogger;
@@ -229,7 +229,7 @@ export class HandlerPipeline {
   }
 
   #currentChains(): Chains {
-    const { before, after, globalBefore, globalAfter } = this.#app.filters;
+    const { before, after, globalBefore, globalAfter } = this.#app.services.get('handlerFilters');
     const sizes = this.#sizes;
     if (
       this.#chains !== undefined &&
@@ -244,7 +244,7 @@ export class HandlerPipeline {
   }
 
   #compose(): Chains {
-    const { before, after, globalBefore, globalAfter } = this.#app.filters;
+    const { before, after, globalBefore, globalAfter } = this.#app.services.get('handlerFilters');
     const recoverLocal: Link = async (context, next) => {
       try {
         return await next();

@@ -15,6 +15,7 @@ export {
   type HandlerComponentOptions,
   handlerComponent,
 } from './handler-component.js';
+export { type HandlerContext, type HandlerFilter, HandlerFilters } from './handler-filters.js';
 export { type ClientMessage, HandlerPipeline, type HandlerPipelineOptions } from './handler-pipeline.js';
 export {
   createMessageRemote,
@@ -24,10 +25,10 @@ export {
 } from './message-remote.js';
 export { parseRoute, type RouteParts } from './route.js';
 export {
+  type AppFactory,
   consoleHandlerLogger,
   type ErrorHandler,
   type Handler,
-  type HandlerContext,
   type HandlerLogger,
   type HandlerMethod,
   type HandlerSource,

@@ -1,8 +1,8 @@
 import type { JsonObject } from '@shaddock/protocol';
 import type { HandlerSession } from '../session/index.js';
+import type { HandlerContext } from './handler-filters.js';
 import type { HandlerEntry } from './handler-table.js';
 import type { RouteParts } from './route.js';
-import type { HandlerContext } from './types.js';
 
 /**
  * One message on its way through the chain: what filters see as their `context`, plus its body,

@@ -1,8 +1,8 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { describe, expect, it } from 'vitest';
-import type { HandlerFilter } from '../application/index.js';
 import { ErrorCode, RequestError, ResponseCode } from '../errors.js';
 import type { HandlerSession } from '../session/index.js';
+import type { HandlerFilter } from './handler-filters.js';
 import { memorySession, pipelineWith, request } from './test-kit.js';
 
 describe('error handlers', () => {

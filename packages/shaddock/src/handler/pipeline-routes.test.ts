@@ -1,7 +1,7 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { describe, expect, it } from 'vitest';
-import type { Application } from '../application/index.js';
 import { ErrorCode, RequestError, ResponseCode } from '../errors.js';
+import type { Application } from '../server/index.js';
 import type { HandlerSession, SessionData } from '../session/index.js';
 import { parseRoute } from './index.js';
 import { memorySession, pipelineWith, request, testApp } from './test-kit.js';

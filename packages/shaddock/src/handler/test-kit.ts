@@ -1,7 +1,8 @@
 import type { JsonObject, JsonValue } from '@shaddock/protocol';
-import { Application } from '../application/index.js';
 import type { ServerInfo } from '../membership/index.js';
+import type { Application } from '../server/index.js';
 import type { HandlerSession, SessionData } from '../session/index.js';
+import { type TestApplication, testApplication } from '../testing/index.js';
 import { HandlerPipeline } from './handler-pipeline.js';
 import type { HandlerLogger } from './types.js';
 
@@ -9,28 +10,8 @@ import type { HandlerLogger } from './types.js';
 export function testApp(
   current: ServerInfo | string = 'connector',
   options: { base?: string; configured?: ServerInfo[] } = {},
-): Application {
-  const server: ServerInfo =
-    typeof current === 'string'
-      ? { id: `${current}-1`, serverType: current, host: '127.0.0.1', frontend: current === 'connector' }
-      : current;
-  return new Application({
-    identity: {
-      env: 'test',
-      serverId: server.id,
-      serverType: server.serverType,
-      master: undefined,
-      fields: {},
-    },
-    cluster: {
-      env: 'test',
-      base: options.base ?? '/nowhere',
-      master: { id: 'master', host: '127.0.0.1', port: 0 },
-      servers: [server, ...(options.configured ?? [])],
-      adminUsers: [],
-    },
-    currentServer: server,
-  });
+): TestApplication {
+  return testApplication(current, options);
 }
 
 /** For this folder's tests: a session held in memory (what a frontend or backend session offers handlers). */

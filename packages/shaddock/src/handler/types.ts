@@ -1,8 +1,7 @@
 import type { JsonObject } from '@shaddock/protocol';
-import type { Application, HandlerContext } from '../application/index.js';
+import type { Kernel } from '../kernel/index.js';
 import type { HandlerSession } from '../session/index.js';
-
-export type { HandlerContext };
+import type { HandlerContext } from './handler-filters.js';
 
 /**
  * One handler method, routed as `serverType.handler.method`: it gets the message body and the
@@ -27,8 +26,14 @@ export type HandlerMethod<
  */
 export type Handler = object;
 
-/** How a handler is given: the object, a factory `(app) => handler`, or a class `new (app)`. */
-export type HandlerSource = Handler | ((app: Application) => Handler) | (new (app: Application) => Handler);
+/**
+ * How a handler is given: the object, a factory `(app) => handler`, or a class `new (app)`. The
+ * factory's parameter is checked both ways, so a factory typed for the full `Application` fits.
+ */
+export type HandlerSource = Handler | AppFactory<Handler> | (new (app: Kernel) => Handler);
+
+/** `(app) => T`, its parameter checked both ways (a method's), so `(app: Application) => T` fits too. */
+export type AppFactory<T> = { make(app: Kernel): T }['make'];
 
 /**
  * The `errorHandler` and `globalErrorHandler` settings: turns an error into a response body, or

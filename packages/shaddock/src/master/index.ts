@@ -1,6 +1,7 @@
 /**
  * The master and its monitors: spawning every server, supervision and restarts, the registry
- * that feeds membership, `afterStartAll`; and the monitor side that every server process runs.
+ * that feeds membership, `afterStartAll`; and `MasterMembership`, the membership driver (and
+ * line to the master) that every server it runs holds.
  */
 export {
   type MasterMessage,
@@ -9,6 +10,7 @@ export {
   SERVER_TOKEN_ENV,
 } from './control-protocol.js';
 export { Master, type MasterOptions } from './master.js';
+export { MasterMembership, type MasterMembershipOptions } from './master-membership.js';
 export { MonitorClient, type MonitorClientOptions } from './monitor-client.js';
 export { findPortHolders } from './port-holders.js';
 export type { ServerStatus } from './registry.js';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ServerRow } from '../admin/index.js';
 import { type ClusterConfig, serverArguments } from '../config/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
@@ -190,6 +191,23 @@ export class Master {
     this.#supervisor.launch(record);
     await this.#awaitReady([record]);
     return serverRow(record, undefined);
+  }
+
+  /**
+   * Lets a server that this master does not spawn (one run under a debugger, a test's in-process
+   * server) register as `server.id`: returns the secret its monitor must present (`token`). It
+   * joins membership like any other once it registers and reports ready; it is never restarted.
+   */
+  admit(server: ServerInfo): string {
+    if (this.#phase !== 'starting' && this.#phase !== 'running') throw this.#wrongPhase('admit');
+    const known = this.#registry.get(server.id);
+    if (known?.child || known?.socket) throw failed(`server ${server.id} already exists (${known.state})`);
+    const record = known ?? this.#registry.add(server);
+    record.info = server;
+    record.ready = false;
+    record.readyAt = undefined;
+    record.token = randomBytes(24).toString('base64url');
+    return record.token;
   }
 
   /** Starts a known server that is stopped or crashed; resolves once it is ready. */

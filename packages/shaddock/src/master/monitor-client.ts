@@ -120,6 +120,12 @@ export class MonitorClient {
     await socket.closed;
   }
 
+  /** Drops the connection at once with no goodbye, as a crash does; `onMasterLost` is not called. */
+  drop(): void {
+    this.#closing = true;
+    this.#socket?.destroy();
+  }
+
   #send(message: MonitorMessage): void {
     this.#socket?.send(message);
   }

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { formatLogLine } from '../logging/index.js';
 import type { ServerInfo } from '../membership/index.js';
 import { SERVER_TOKEN_ENV } from './control-protocol.js';
 
@@ -49,8 +50,8 @@ export function spawnServer(options: SpawnServerOptions): ChildProcess {
     stdio: ['ignore', piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit'],
   });
   if (output === 'prefix') {
-    forward(child.stdout, (line) => process.stdout.write(`[${server.id}] ${line}\n`));
-    forward(child.stderr, (line) => process.stderr.write(`[${server.id}] ${line}\n`));
+    forward(child.stdout, (line) => process.stdout.write(`${formatLogLine(server.id, line)}\n`));
+    forward(child.stderr, (line) => process.stderr.write(`${formatLogLine(server.id, line)}\n`));
   } else if (typeof output === 'function') {
     forward(child.stdout, (line) => output(server.id, line, 'stdout'));
     forward(child.stderr, (line) => output(server.id, line, 'stderr'));

@@ -4,10 +4,10 @@ import type { ServerInfo } from './server-info.js';
 export type MembershipEvent = 'add' | 'remove';
 
 /**
- * The current set of servers, and news of servers joining and leaving. One interface for every
- * source: the master's registry (the embedded default), later NATS or Redis.
+ * The current set of servers, and news of servers joining and leaving: what RPC, channels and
+ * sessions read. {@link Membership} adds the lifecycle of the driver behind it.
  */
-export interface Membership {
+export interface MembershipView {
   /** Every server now known. */
   servers(): readonly ServerInfo[];
   /** The server with this id, if it is known. */
@@ -18,8 +18,30 @@ export interface Membership {
   on(event: MembershipEvent, listener: (server: ServerInfo) => void): () => void;
 }
 
-/** Membership held in this process, fed by whoever knows the cluster (the master's registry). */
-export class LocalMembership implements Membership {
+/**
+ * Who is in the cluster: a driver chosen at start-up. The embedded default is the master's
+ * registry (`MasterMembership`); a scale-out driver (NATS) implements the same interface and
+ * passes the same contract suite (`describeMembershipContract` in `shaddock/testing`).
+ *
+ * Its life: `start()` joins the cluster and fills the view (this server's components may call
+ * others from then on); `ready()` announces this server, so the others see it only once it
+ * serves; `stop()` leaves at once (the others get `remove`). A member that crashes or is cut off
+ * is removed from every other view without any call from it.
+ */
+export interface Membership extends MembershipView {
+  /** Joins the cluster; resolves once the view holds every server up now. */
+  start(): Promise<void>;
+  /** Announces this server to the others: it serves from now on. */
+  ready(): Promise<void> | void;
+  /** Leaves the cluster; the others hear of it at once. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A membership view held in this process, fed by whoever knows the cluster (the master's
+ * registry, a NATS watcher). Drivers keep one and change it as news arrives.
+ */
+export class LocalMembership implements MembershipView {
   readonly #servers = new Map<string, ServerInfo>();
   readonly #byType = new Map<string, ServerInfo[]>();
   readonly #listeners: Record<MembershipEvent, Set<(server: ServerInfo) => void>> = {
@@ -78,4 +100,26 @@ export class LocalMembership implements Membership {
     if (list.length === 0) this.#byType.delete(serverType);
     else this.#byType.set(serverType, list);
   }
+}
+
+/**
+ * A fixed membership: every server of the config is a member, from start to stop. For a lone
+ * server run without a master or a scale-out driver (tests, one process); it is no cluster
+ * membership (nobody joins or leaves), so it is outside the contract suite.
+ */
+export class FixedMembership extends LocalMembership implements Membership {
+  readonly #servers: readonly ServerInfo[];
+
+  constructor(servers: readonly ServerInfo[]) {
+    super();
+    this.#servers = servers;
+  }
+
+  async start(): Promise<void> {
+    this.replace(this.#servers);
+  }
+
+  ready(): void {}
+
+  async stop(): Promise<void> {}
 }

@@ -21,3 +21,6 @@ export interface ServerInfo {
   readonly args?: string[];
   readonly [appField: string]: JsonValue | undefined;
 }
+
+/** The server type of the master process. */
+export const MASTER_TYPE = 'master';

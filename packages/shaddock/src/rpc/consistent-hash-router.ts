@@ -1,5 +1,5 @@
 import { NoServerForRoute } from '../errors.js';
-import type { Membership, ServerInfo } from '../membership/index.js';
+import type { MembershipView, ServerInfo } from '../membership/index.js';
 
 /**
  * Picks the server of a type that takes a call: gets the call's route parameter (usually the
@@ -57,12 +57,12 @@ export interface ConsistentHashRouterOptions {
  * const serverId = router.route('chat', session); // same uid, same server
  */
 export class ConsistentHashRouter {
-  readonly #membership: Membership;
+  readonly #membership: MembershipView;
   readonly #virtualNodes: number;
   readonly #rings = new Map<string, Ring>();
   readonly #unsubscribe: (() => void)[];
 
-  constructor(membership: Membership, options: ConsistentHashRouterOptions = {}) {
+  constructor(membership: MembershipView, options: ConsistentHashRouterOptions = {}) {
     this.#membership = membership;
     this.#virtualNodes = options.virtualNodes ?? 128;
     const forget = (server: ServerInfo): void => void this.#rings.delete(server.serverType);

@@ -1,5 +1,6 @@
 import { NoServerForRoute, RemoteError, RpcTimeout, ServerUnavailable } from '../errors.js';
-import type { Membership } from '../membership/index.js';
+import type { MembershipView } from '../membership/index.js';
+import { type RpcLink, tcpRpcLink } from '../transport/index.js';
 import { CallTable, MAX_CALL_ID } from './call-table.js';
 import { ConsistentHashRouter, type RouteFunction } from './consistent-hash-router.js';
 import { DeadlineQueue } from './deadline-queue.js';
@@ -8,16 +9,18 @@ import { type CallSettler, PendingCall } from './pending-call.js';
 import { describeThrown, type RpcTarget } from './protocol.js';
 import { type RemoteMethodEntry, type RemoteRegistry, unknownRemote } from './remote-registry.js';
 import { RouteTable } from './route-table.js';
-import { ServerConnection } from './server-connection.js';
+import { type ConnectionSettings, ServerConnection } from './server-connection.js';
 
 /** Options of {@link RpcClient}. */
 export interface RpcClientOptions {
   /** This process's server id: calls to it run in-process through `local`. */
   serverId: string;
   /** Where servers are found; a server leaving fails its calls at once. */
-  membership: Membership;
+  membership: MembershipView;
   /** The deadline of a call, in milliseconds (default 10 000). */
   timeout?: number;
+  /** How servers are reached (default: TCP, {@link tcpRpcLink}). */
+  link?: RpcLink;
   /** Milliseconds allowed to open a connection (default 5 000). */
   connectTimeout?: number;
   /** The largest reply accepted, in bytes (default 64 MiB). */
@@ -54,7 +57,7 @@ export interface RpcInvokeOptions {
  */
 export class RpcClient {
   readonly #serverId: string;
-  readonly #membership: Membership;
+  readonly #membership: MembershipView;
   readonly #timeout: number;
   readonly #filters: RpcFilters | undefined;
   readonly #logger: RpcLogger | undefined;
@@ -66,7 +69,7 @@ export class RpcClient {
   readonly #targets = new RouteTable();
   readonly #localCalls = { pending: new CallTable<PendingCall>(), nextId: 1 };
   readonly #deadlines = new DeadlineQueue<PendingCall>((call) => this.#expire(call));
-  readonly #settings: { connectTimeout: number; maxFrameLength: number | undefined };
+  readonly #settings: ConnectionSettings;
   readonly #unsubscribe: () => void;
   readonly #settler: CallSettler = { settle: (call, error, result) => this.#settle(call, error, result) };
   #closed = false;
@@ -82,6 +85,7 @@ export class RpcClient {
     this.#ownsRouter = options.router === undefined;
     this.#router = options.router ?? new ConsistentHashRouter(options.membership);
     this.#settings = {
+      link: options.link ?? tcpRpcLink,
       connectTimeout: options.connectTimeout ?? 5_000,
       maxFrameLength: options.maxFrameLength,
     };

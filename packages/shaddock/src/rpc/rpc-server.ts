@@ -1,12 +1,13 @@
 import { ErrorCode, ShaddockError } from '../errors.js';
 import {
   decodePayload,
-  type FramedListener,
   type FramedSocket,
-  listenFramed,
+  type LinkListener,
   type PayloadHandlers,
   PayloadReader,
   type PayloadWriter,
+  type RpcLink,
+  tcpRpcLink,
 } from '../transport/index.js';
 import { HELLO, ReplyStatus, type RpcTarget, readRequest, remoteFailure } from './protocol.js';
 import type { RemoteMethodEntry, RemoteRegistry } from './remote-registry.js';
@@ -22,6 +23,8 @@ export interface RpcServerOptions {
   remotes: RemoteRegistry;
   /** The largest request accepted, in bytes (default 64 MiB). */
   maxFrameLength?: number;
+  /** How clients reach it (default: TCP, {@link tcpRpcLink}). */
+  link?: RpcLink;
 }
 
 /**
@@ -38,7 +41,7 @@ export class RpcServer {
   readonly serverId: string;
   readonly #options: RpcServerOptions;
   readonly #state: ServerState;
-  #listener: FramedListener | undefined;
+  #listener: LinkListener | undefined;
   #stopped: Promise<void> | undefined;
 
   constructor(options: RpcServerOptions) {
@@ -55,17 +58,13 @@ export class RpcServer {
   /** Starts listening; resolves to the bound port. */
   async start(): Promise<number> {
     if (this.#listener) return this.#listener.port;
-    const { host, port, maxFrameLength } = this.#options;
-    this.#listener = await listenFramed({
-      host,
-      port,
-      ...(maxFrameLength === undefined ? {} : { maxFrameLength }),
-      onConnection: (socket) => {
-        // stopping: a peer that connects now gets a closed connection, so its calls fail at once
-        if (this.#state.stopping) socket.destroy();
-        else socket.send(HELLO);
-        return new ClientLink(socket, this.#state);
-      },
+    const { host, port, maxFrameLength, serverId, link = tcpRpcLink } = this.#options;
+    const options = maxFrameLength === undefined ? {} : { maxFrameLength };
+    this.#listener = await link.listen({ id: serverId, host, port }, options, (socket) => {
+      // stopping: a peer that connects now gets a closed connection, so its calls fail at once
+      if (this.#state.stopping) socket.destroy();
+      else socket.send(HELLO);
+      return new CallerConnection(socket, this.#state);
     });
     return this.#listener.port;
   }
@@ -126,7 +125,7 @@ interface ServedRoute extends RpcTarget {
  * id (see `protocol.ts`). A kept target's method is found once; a name that finds none is looked
  * up again at each call, so a remote registered later is found, and is always refused meanwhile.
  */
-class ClientLink implements PayloadHandlers {
+class CallerConnection implements PayloadHandlers {
   readonly #socket: FramedSocket;
   readonly #state: ServerState;
   readonly #routes: (ServedRoute | undefined)[] = [];

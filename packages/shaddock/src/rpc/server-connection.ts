@@ -1,18 +1,19 @@
 import { ErrorCode, ServerUnavailable, ShaddockError } from '../errors.js';
 import type { ServerInfo } from '../membership/index.js';
 import {
-  connectFramed,
   decodePayload,
   type FramedSocket,
   PayloadReader,
   type PayloadWriter,
+  type RpcLink,
 } from '../transport/index.js';
 import { CallTable, MAX_CALL_ID } from './call-table.js';
 import type { CallSettler, PendingCall } from './pending-call.js';
 import { isHello, ReplyStatus, refusalError, remoteError } from './protocol.js';
 
-/** How a client reaches one server: connect timeout and frame bound. */
+/** How a client reaches one server: the link, connect timeout and frame bound. */
 export interface ConnectionSettings {
+  readonly link: RpcLink;
   readonly connectTimeout: number;
   readonly maxFrameLength: number | undefined;
 }
@@ -99,16 +100,15 @@ export class ServerConnection {
     this.#connecting = true;
     let socket: FramedSocket;
     try {
-      socket = await connectFramed({
-        host: server.host,
-        port: server.port ?? 0,
-        timeout: this.#settings.connectTimeout,
-        ...(this.#settings.maxFrameLength === undefined
-          ? {}
-          : { maxFrameLength: this.#settings.maxFrameLength }),
-        onPayload: (source, start, end) => this.#onPayload(source, start, end),
-        onClose: (error) => this.#onClose(socket, error),
-      });
+      const { link, connectTimeout, maxFrameLength } = this.#settings;
+      socket = await link.connect(
+        server,
+        { connectTimeout, ...(maxFrameLength === undefined ? {} : { maxFrameLength }) },
+        {
+          onPayload: (source, start, end) => this.#onPayload(source, start, end),
+          onClose: (error) => this.#onClose(socket, error),
+        },
+      );
     } catch (error) {
       this.#connecting = false;
       const reason = error instanceof Error ? error.message : String(error);

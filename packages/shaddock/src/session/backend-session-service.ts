@@ -1,6 +1,6 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { ErrorCode, RemoteError, ServerUnavailable, ShaddockError } from '../errors.js';
-import type { Membership } from '../membership/index.js';
+import type { MembershipView } from '../membership/index.js';
 import type { RpcClient } from '../rpc/index.js';
 import { BackendSession } from './backend-session.js';
 import type { SessionData, SessionRemote } from './session-data.js';
@@ -11,7 +11,7 @@ export type SessionRpcClient = Pick<RpcClient, 'invoke'>;
 /** Options of {@link BackendSessionService}. */
 export interface BackendSessionServiceOptions {
   /** Where frontends are found (their server type names the remote). */
-  membership: Membership;
+  membership: MembershipView;
   /** The RPC client, or a function that returns it (the app's exists once its RPC component started). */
   rpcClient: SessionRpcClient | (() => SessionRpcClient);
 }
@@ -36,7 +36,7 @@ const SESSION_CODES: ReadonlySet<string | number> = new Set([
  * for (const session of await sessions.findByUid('alice')) await session.kick('banned');
  */
 export class BackendSessionService {
-  readonly #membership: Membership;
+  readonly #membership: MembershipView;
   readonly #rpcClient: () => SessionRpcClient;
 
   constructor(options: BackendSessionServiceOptions) {

@@ -1,31 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { Application } from '../application/index.js';
 import { ErrorCode } from '../errors.js';
 import type { ServerInfo } from '../membership/index.js';
 import { RemoteRegistry } from '../rpc/index.js';
+import type { Application } from '../server/index.js';
+import { testApplication } from '../testing/index.js';
 import { BackendSessionService, SessionService, sessionComponent } from './index.js';
 
 function makeApp(
   server: ServerInfo,
   sessionConfig?: unknown,
 ): { app: Application; registry: RemoteRegistry } {
-  const app = new Application({
-    identity: {
-      env: 'test',
-      serverId: server.id,
-      serverType: server.serverType,
-      master: undefined,
-      fields: {},
-    },
-    cluster: {
-      env: 'test',
-      base: '/nonexistent',
-      master: { id: 'master', host: '127.0.0.1', port: 0 },
-      servers: [server],
-      adminUsers: [],
-    },
-    currentServer: server,
-  });
+  const app = testApplication(server, { base: '/nonexistent' });
   if (sessionConfig !== undefined) app.set('sessionConfig', sessionConfig);
   // what the RPC component provides when the server starts
   const registry = new RemoteRegistry();

@@ -1,10 +1,10 @@
-import type { Application, Component } from '../application/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
+import type { Component, Kernel } from '../kernel/index.js';
 import { BackendSessionService } from './backend-session-service.js';
 import { createSessionRemote } from './session-remote.js';
 import { SessionService, type SingleSessionMode } from './session-service.js';
 
-declare module '../application/services.js' {
+declare module '../kernel/index.js' {
   interface Services {
     /** The sessions of this frontend's connections (frontends only). */
     sessionService: SessionService;
@@ -28,7 +28,7 @@ export interface SessionConfig {
  * app.set('sessionConfig', { singleSession: 'replace' });
  * app.load(sessionComponent);
  */
-export function sessionComponent(app: Application): Component {
+export function sessionComponent(app: Kernel): Component {
   let sessions: SessionService | undefined;
   if (app.isFrontend()) {
     sessions = new SessionService({
@@ -40,7 +40,10 @@ export function sessionComponent(app: Application): Component {
   if (!app.isMaster()) {
     app.services.provide(
       'backendSessionService',
-      new BackendSessionService({ membership: app.membership, rpcClient: () => app.rpcClient }),
+      new BackendSessionService({
+        membership: app.membership,
+        rpcClient: () => app.services.get('rpcClient'),
+      }),
     );
   }
   return {

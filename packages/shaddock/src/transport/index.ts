@@ -1,6 +1,7 @@
 /**
  * Length-prefixed msgpack frames over TCP (4-byte big-endian length, then the payload), with
- * writes coalesced per event-loop turn. Used by RPC and by the master's control connections.
+ * writes coalesced per event-loop turn, and the `RpcLink` interface they implement for RPC (the
+ * TCP link is the default). Used by RPC and by the master's control connections.
  */
 export { type ConnectFramedAddress, type ConnectFramedOptions, connectFramed } from './connect.js';
 export {
@@ -15,3 +16,11 @@ export type { PayloadWriter } from './frame-writer.js';
 export type { FramedHandlers, FramedSocket, PayloadHandlers, SocketHandlers } from './framed-socket.js';
 export { type FramedListener, type ListenFramedOptions, listenFramed } from './listen.js';
 export { PayloadReader } from './payload-reader.js';
+export {
+  type LinkAddress,
+  type LinkConnectOptions,
+  type LinkListener,
+  type LinkListenOptions,
+  type RpcLink,
+  tcpRpcLink,
+} from './rpc-link.js';

@@ -8,14 +8,8 @@ import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import {
-  createRpcProxy,
-  LocalMembership,
-  type Remotes,
-  RpcClient,
-  type RpcProxy,
-  type ServerInfo,
-} from 'shaddock';
+import { createRpcProxy, LocalMembership, type Remotes, type RpcProxy, type ServerInfo } from 'shaddock';
+import { RpcClient } from 'shaddock/internal';
 import { AdminClient, type ServerRow } from '../../src/admin/index.js';
 import type {} from '../fixtures/cluster-app/remotes.js';
 import { ADMIN, freePort, makeAppFolder } from './app-folder.js';

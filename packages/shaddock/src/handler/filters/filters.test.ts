@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsonObject } from '@shaddock/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Application } from '../../application/index.js';
 import { ResponseCode } from '../../errors.js';
+import type { Application } from '../../server/index.js';
 import {
   HandlerPipeline,
   type SlowMessage,

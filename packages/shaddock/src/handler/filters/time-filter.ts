@@ -1,6 +1,5 @@
 import type { JsonObject } from '@shaddock/protocol';
-import type { HandlerFilter } from '../../application/index.js';
-import type { HandlerContext } from '../types.js';
+import type { HandlerContext, HandlerFilter } from '../handler-filters.js';
 
 /** What {@link timeFilter} reports of a slow message. */
 export interface SlowMessage {

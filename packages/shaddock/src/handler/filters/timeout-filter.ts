@@ -1,7 +1,7 @@
 import type { JsonObject } from '@shaddock/protocol';
-import type { HandlerFilter } from '../../application/index.js';
 import { ErrorCode, RequestError, ResponseCode } from '../../errors.js';
 import type { HandlerSession } from '../../session/index.js';
+import type { HandlerFilter } from '../handler-filters.js';
 import { type Deadline, DeadlineList } from './deadline-list.js';
 
 /** Options of {@link timeoutFilter}. */

@@ -1,5 +1,5 @@
-import type { HandlerFilter } from '../../application/index.js';
 import { ErrorCode, RequestError, ResponseCode } from '../../errors.js';
+import type { HandlerFilter } from '../handler-filters.js';
 
 /** Options of {@link toobusyFilter}. */
 export interface ToobusyFilterOptions {

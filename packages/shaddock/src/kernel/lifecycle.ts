@@ -11,8 +11,11 @@ export const LifecycleHook = {
 /** One of {@link LifecycleHook}'s values. */
 export type LifecycleHook = (typeof LifecycleHook)[keyof typeof LifecycleHook];
 
-/** A lifecycle hook's function; it receives the application. */
-export type LifecycleListener<App> = (app: App) => Promise<void> | void;
+/**
+ * A lifecycle hook's function; it receives the application. Its parameter is checked both ways
+ * (a method's), so the hooks of an application typed as a subclass of the kernel fit the kernel's.
+ */
+export type LifecycleListener<App> = { listen(app: App): Promise<void> | void }['listen'];
 
 const HOOKS = new Set<string>(Object.values(LifecycleHook));
 

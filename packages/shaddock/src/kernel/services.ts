@@ -5,7 +5,7 @@ import { ErrorCode, ShaddockError } from '../errors.js';
  * provides one adds it here by module augmentation, next to its own code:
  *
  * ```ts
- * declare module '../application/services.js' {
+ * declare module '../kernel/index.js' {
  *   interface Services { sessionService: SessionService }
  * }
  * ```

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadClusterConfig, readProcessIdentity, serverInfoFromIdentity } from '../config/index.js';
 import { ConfigError, ErrorCode } from '../errors.js';
-import type { ServerInfo } from '../membership/index.js';
-import { Application, MASTER_TYPE } from './application.js';
+import { MASTER_TYPE, type ServerInfo } from '../membership/index.js';
+import { Application } from './application.js';
+import { type Drivers, installDrivers, type LogOptions } from './drivers.js';
 
 /** Where `createApp` reads its identity and configuration; every field has a default. */
 export interface CreateAppOptions {
@@ -21,6 +22,14 @@ export interface CreateAppOptions {
   readonly argv?: readonly string[];
   /** Where `NODE_ENV` and the `SHADDOCK_…` variables are read; default `process.env`. */
   readonly environment?: NodeJS.ProcessEnv;
+  /**
+   * The replaceable parts, each a factory called once at start-up; every one has an embedded
+   * default (the master's registry or a fixed list for membership, TCP for the RPC link, memory for
+   * the stores, pino for the logger).
+   */
+  readonly drivers?: Drivers;
+  /** The default logger's level and file (`SHADDOCK_LOG_LEVEL`, `SHADDOCK_LOG_FILE` in the environment). */
+  readonly log?: LogOptions;
 }
 
 /**
@@ -56,7 +65,11 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Applica
       `server "${identity.serverId}" is not in the ${identity.env} servers and its arguments do not describe it`,
     );
   }
-  return new Application({ identity, cluster, currentServer, appDir });
+  return installDrivers(
+    { identity, cluster, server: currentServer, environment, ...(options.log ? { log: options.log } : {}) },
+    options.drivers ?? {},
+    (drivers) => new Application({ identity, cluster, currentServer, appDir, ...drivers }),
+  );
 }
 
 /** The entry's folder (compiled code, `dist/` for a TypeScript app) when it holds `app/`. */

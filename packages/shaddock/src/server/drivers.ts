@@ -1,0 +1,123 @@
+import path from 'node:path';
+import type { ClusterConfig, ProcessIdentity } from '../config/index.js';
+import {
+  createLogger,
+  isLogLevel,
+  LOG_LEVEL_ENV,
+  type Logger,
+  type LogLevel,
+  setRootLogger,
+} from '../logging/index.js';
+import { MasterMembership } from '../master/index.js';
+import { FixedMembership, type Membership, type ServerInfo } from '../membership/index.js';
+import { type RpcLink, tcpRpcLink } from '../transport/index.js';
+import type { Application } from './application.js';
+import { afterStartAll } from './run.js';
+
+/** What a driver factory learns of the process it serves. */
+export interface DriverContext {
+  readonly identity: ProcessIdentity;
+  readonly cluster: ClusterConfig;
+  /** This server (the master's entry for the master). */
+  readonly server: ServerInfo;
+  /** The process's root logger (absent while the logger itself is made). */
+  readonly logger: Logger;
+}
+
+/**
+ * The replaceable parts of a process, chosen at start-up: `createApp({ drivers: { … } })`. A part
+ * left out gets its embedded default. Every implementation of an interface passes that
+ * interface's contract suite (`shaddock/testing`).
+ */
+export interface Drivers {
+  /** Who is in the cluster; default: the master's registry, or the config's fixed list without a master. */
+  readonly membership?: (context: DriverContext) => Membership;
+  /** How one server reaches another's remotes; default: length-prefixed frames over TCP. */
+  readonly rpcLink?: (context: DriverContext) => RpcLink;
+  /** The logger every part of the process writes to; default: pino, JSON lines. */
+  readonly logger?: (context: Omit<DriverContext, 'logger'>) => Logger;
+}
+
+/** The default logger's settings. */
+export interface LogOptions {
+  /** Default `SHADDOCK_LOG_LEVEL`, else `info`. */
+  readonly level?: LogLevel;
+  /** Also write every line to this file; `false`: no file. Default `SHADDOCK_LOG_FILE`, else `<base>/logs/<serverId>.log`. */
+  readonly file?: string | false;
+}
+
+interface InstallContext extends Omit<DriverContext, 'logger'> {
+  readonly environment: NodeJS.ProcessEnv;
+  readonly log?: LogOptions;
+}
+
+/** What the kernel is built with. */
+interface ChosenDrivers {
+  readonly membership: Membership;
+  readonly logger: Logger;
+}
+
+/**
+ * Builds every driver (the chosen ones or the defaults), makes the application with them with
+ * `make`, and provides the drivers that features read as services.
+ */
+export function installDrivers(
+  context: InstallContext,
+  drivers: Drivers,
+  make: (drivers: ChosenDrivers) => Application,
+): Application {
+  const logger = drivers.logger?.(context) ?? defaultLogger(context);
+  setRootLogger(logger);
+  const full: DriverContext = { ...context, logger };
+  // The master's orders reach the application, which exists only once membership is made.
+  let app: Application | undefined;
+  const membership = drivers.membership?.(full) ?? defaultMembership(full, () => app);
+  app = make({ membership, logger });
+  app.services.provide('rpcLink', drivers.rpcLink?.(full) ?? tcpRpcLink);
+  return app;
+}
+
+function defaultLogger(context: InstallContext): Logger {
+  const { environment, server, cluster, log } = context;
+  const file = log?.file ?? logFile(environment['SHADDOCK_LOG_FILE'], cluster.base, server.id);
+  const level = log?.level ?? environment[LOG_LEVEL_ENV];
+  // an unknown level in the environment is createLogger's to report (it falls back to info)
+  return createLogger({
+    serverId: server.id,
+    serverType: server.serverType,
+    file,
+    ...(isLogLevel(level) ? { level } : {}),
+  });
+}
+
+/** `SHADDOCK_LOG_FILE`: `false`/`0`/`off` for none, a path, or nothing for `<base>/logs/<id>.log`. */
+function logFile(variable: string | undefined, base: string, serverId: string): string | false {
+  if (variable === undefined || variable === '') return path.join(base, 'logs', `${serverId}.log`);
+  if (['false', '0', 'off', 'none'].includes(variable.toLowerCase())) return false;
+  return path.resolve(base, variable);
+}
+
+function defaultMembership(context: DriverContext, app: () => Application | undefined): Membership {
+  const master = context.identity.master;
+  if (master === undefined) return new FixedMembership(context.cluster.servers);
+  return new MasterMembership({
+    master,
+    server: context.server,
+    onStop: async (deadlineMs) => {
+      await app()?.stop(false, deadlineMs);
+      process.exit(0);
+    },
+    onAfterStartAll: async () => {
+      const started = app();
+      if (started) await afterStartAll(started);
+    },
+    onBlacklist: (add, remove) => {
+      const services = app()?.services;
+      if (!services?.has('connector')) return;
+      const { blacklist } = services.get('connector');
+      for (const ip of remove) blacklist.delete(ip);
+      for (const ip of add) blacklist.add(ip);
+    },
+    log: (line) => context.logger.error(line),
+  });
+}

@@ -1,0 +1,110 @@
+import { channelComponent } from '../channel/index.js';
+import { connectorComponent } from '../connector/index.js';
+import type { HandlerSource } from '../handler/index.js';
+import { handlerComponent } from '../handler/index.js';
+import { AppState, type Component, type Kernel, LifecycleHook } from '../kernel/index.js';
+import { runMaster } from '../master/index.js';
+import { rpcComponent } from '../rpc/index.js';
+import { sessionComponent } from '../session/index.js';
+
+/** What the runner needs of the application: the kernel, the code-registered handlers and remotes, `stop`. */
+export interface RunnableApplication extends Kernel {
+  readonly explicitRemotes: ReadonlyMap<string, object>;
+  readonly explicitHandlers: ReadonlyMap<string, HandlerSource>;
+  stop(force?: boolean, deadlineMs?: number): Promise<void>;
+}
+
+/** How long a signal-started stop may take before the process exits anyway. */
+const SIGNAL_STOP_DEADLINE_MS = 10_000;
+
+/** Starts `app` as the master or as a server; see `Application.start`. */
+export async function startApplication(app: RunnableApplication): Promise<void> {
+  app.enter(AppState.Starting);
+  if (app.isMaster()) {
+    await startMaster(app);
+  } else {
+    await startServer(app);
+  }
+  app.enter(AppState.Started);
+}
+
+/** Stops `app`; see `Application.stop`. A second call waits for the first. */
+export function stopApplication(app: RunnableApplication, force: boolean, deadlineMs: number): Promise<void> {
+  let stopping = stops.get(app);
+  if (!stopping) {
+    stopping = stop(app, force, deadlineMs);
+    stops.set(app, stopping);
+  }
+  return stopping;
+}
+
+/** Runs the components' and hooks' `afterStartAll`: the whole cluster is up. */
+export async function afterStartAll(app: RunnableApplication): Promise<void> {
+  await app.components.run('afterStartAll');
+  await app.lifecycle.run(LifecycleHook.AfterStartAll, app);
+}
+
+const stops = new WeakMap<RunnableApplication, Promise<void>>();
+
+async function startMaster(app: RunnableApplication): Promise<void> {
+  await app.lifecycle.run(LifecycleHook.BeforeStartup, app);
+  const entry = process.argv[1] ?? '';
+  await runMaster({ config: app.cluster, entry, execArgv: process.execArgv });
+  await app.lifecycle.run(LifecycleHook.AfterStartup, app);
+}
+
+/**
+ * The built-in components, in start order: RPC first (the others register their system remotes
+ * with it), the connector last: clients come in once everything behind it runs.
+ */
+function builtInComponents(app: RunnableApplication): Component[] {
+  return [
+    rpcComponent(app, { remotes: app.explicitRemotes }),
+    sessionComponent(app),
+    handlerComponent(app, { handlers: app.explicitHandlers }),
+    channelComponent(app),
+    ...(app.isFrontend() ? [connectorComponent(app)] : []),
+  ];
+}
+
+async function startServer(app: RunnableApplication): Promise<void> {
+  for (const component of builtInComponents(app).reverse()) app.components.add(component, true);
+  // Membership first: it is full before any component needs it.
+  await app.membership.start();
+  await app.lifecycle.run(LifecycleHook.BeforeStartup, app);
+  await app.components.run('start');
+  await app.components.run('afterStart');
+  await app.lifecycle.run(LifecycleHook.AfterStartup, app);
+  stopOnSignals(app);
+  await app.membership.ready();
+  // Under a master, `afterStartAll` comes from it once every server is ready.
+  if (!app.identity.master) await afterStartAll(app);
+}
+
+async function stop(app: RunnableApplication, force: boolean, deadlineMs: number): Promise<void> {
+  app.enter(AppState.Stopping);
+  const report = (error: Error): void => app.logger.error({ err: error }, error.message);
+  try {
+    await app.lifecycle.run(LifecycleHook.BeforeShutdown, app);
+  } catch (error) {
+    report(error instanceof Error ? error : new Error(String(error)));
+  }
+  if (!force) await app.components.drain(deadlineMs, report);
+  await app.components.stop(force, report);
+  try {
+    await app.membership.stop();
+  } catch (error) {
+    report(error instanceof Error ? error : new Error(String(error)));
+  }
+  app.enter(AppState.Stopped);
+}
+
+/** A server run by a supervisor (not the master) stops gracefully on SIGINT/SIGTERM. */
+function stopOnSignals(app: RunnableApplication): void {
+  if (app.identity.master) return;
+  const onSignal = (): void => {
+    void app.stop(false, SIGNAL_STOP_DEADLINE_MS).finally(() => process.exit(0));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}
