@@ -15,6 +15,8 @@ export {
   Channel,
   type ChannelMember,
   ChannelService,
+  type ChannelStore,
+  MemoryChannelStore,
   type PushReceiver,
 } from './channel/index.js';
 export {
@@ -94,8 +96,11 @@ export {
   BackendSessionService,
   FrontendSession,
   type HandlerSession,
+  MemoryStatusStore,
   type SessionData,
   SessionService,
+  type StatusEntry,
+  type StatusStore,
 } from './session/index.js';
 export type {
   LinkAddress,

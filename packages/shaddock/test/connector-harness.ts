@@ -9,13 +9,14 @@ import type { JsonObject } from '@shaddock/protocol';
 import type { PinusProtocol } from '@shaddock/test-support';
 import WebSocket from 'ws';
 import {
-  type ClientMessage,
   type ConnectorConfig,
   type ConnectorHandlers,
   ConnectorServer,
   loadFrontendCodec,
   resolveConnectorConfig,
 } from '../src/connector/index.js';
+import type { ClientMessage } from '../src/handler/index.js';
+import { createLogger } from '../src/logging/index.js';
 import { FrontendSession, type HandlerSession, type Session, SessionService } from '../src/session/index.js';
 
 const require = createRequire(import.meta.url);
@@ -96,6 +97,8 @@ export interface Harness {
   readonly base: string;
   /** What the connector reported as its own failures: a test expects none. */
   readonly reported: unknown[];
+  /** The lines the connector logged (warn and above), parsed. */
+  readonly logged: Record<string, unknown>[];
   /** Stops the connector (kicking everyone) and removes the app folder. */
   close(): Promise<void>;
 }
@@ -117,8 +120,15 @@ export async function startConnector(options: HarnessOptions = {}): Promise<Harn
   const report = (error: unknown): void => {
     reported.push(error);
   };
+  const logged: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    serverId: 'connector-1',
+    serverType: 'connector',
+    level: 'warn',
+    stream: { write: (line: string) => logged.push(JSON.parse(line)) } as unknown as NodeJS.WritableStream,
+  });
   const port = await connector.start(
-    { sessions, handlers, report },
+    { sessions, handlers, report, logger },
     { settings, codec, port: 0, host: '127.0.0.1' },
   );
   return {
@@ -128,6 +138,7 @@ export async function startConnector(options: HarnessOptions = {}): Promise<Harn
     handlers,
     base,
     reported,
+    logged,
     async close() {
       await connector.stop(true);
       await rm(base, { recursive: true, force: true });

@@ -117,6 +117,10 @@ describe('protections', () => {
       await expect(connect({ host: '127.0.0.1', port: harness.port, transport })).rejects.toMatchObject({
         code: 'SHADDOCK_ERR_CLIENT_KICKED',
       });
+      // two refusals, one line: the repeats are counted, not written
+      expect(harness.logged).toEqual([
+        expect.objectContaining({ msg: 'max-connections reached: connections refused', maxConnections: 2 }),
+      ]);
       await first.close();
       await eventually(() => harness.connector.connectionCount < 2);
       const again = await healthy(harness, transport);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   closeReasons,
   ECHO,
+  eventually,
   HOLD,
   Message,
   NOTE,
@@ -14,6 +15,7 @@ import {
   PUSH,
   RawClient,
   requestPackage,
+  sessionsOf,
   TRANSPORTS,
   withConnector,
 } from './connector-harness.js';
@@ -133,7 +135,7 @@ describe.each(TRANSPORTS)('connector over %s', (transport) => {
       await client.open();
       await client.next(Package.TYPE_HEARTBEAT);
       const closedReasons = closeReasons(harness);
-      harness.sessions.forEachSession((session) => session.connection.kick('bye'));
+      harness.sessions.forEachSession((session) => session.connection?.kick('bye'));
       const kick = await client.next(Package.TYPE_KICK);
       expect(JSON.parse(kick.body.toString())).toEqual({ reason: 'bye' });
       await client.closed;
@@ -146,6 +148,49 @@ describe.each(TRANSPORTS)('connector over %s', (transport) => {
       harness.sessions.forEachSession((session) => harness.sessions.kickBySessionId(session.id, 'later'));
       expect(await kicked).toEqual({ reason: 'later' });
       await sdk.close();
+    }));
+
+  it("addresses sessions by their own ids, never their connections' (push, kick, close)", () =>
+    withConnector(async (harness) => {
+      // a connection refused in its handshake takes a connection id and makes no session
+      const refused = await RawClient.connect(transport, harness.port);
+      refused.sendPackage(Package.TYPE_HANDSHAKE, Buffer.from('not json'));
+      await refused.closed;
+      const a = await RawClient.connect(transport, harness.port);
+      await a.open();
+      await a.next(Package.TYPE_HEARTBEAT);
+      const b = await RawClient.connect(transport, harness.port);
+      await b.open();
+      await b.next(Package.TYPE_HEARTBEAT);
+      const [sessionA, sessionB] = sessionsOf(harness);
+      if (sessionA === undefined || sessionB === undefined) throw new Error('two sessions expected');
+      expect([sessionA.id, sessionB.id]).toEqual([1, 2]);
+      expect([sessionA.connection?.id, sessionB.connection?.id]).toEqual([2, 3]);
+
+      // connection 2 is a's: a push to session 2 must reach b
+      const { connector } = harness;
+      connector.send(connector.encodePush('onPush', { to: 'b' }), [sessionB]);
+      expect((await b.nextData()).body).toEqual({ to: 'b' });
+      a.send(requestPackage(1, ECHO, { still: 'here' }));
+      expect((await a.nextData()).body).toEqual({ still: 'here' });
+      expect(a.received).toEqual([]);
+
+      const reasons = closeReasons(harness);
+      harness.sessions.kickBySessionId(sessionA.id, 'only a');
+      expect(JSON.parse((await a.next(Package.TYPE_KICK)).body.toString())).toEqual({ reason: 'only a' });
+      await a.closed;
+      expect(b.isClosed).toBe(false);
+      expect(harness.sessions.get(sessionB.id)).toBe(sessionB);
+
+      // b's connection (3) closes: session 2 goes, and a push to it is dropped
+      b.destroy();
+      await b.closed;
+      await eventually(() => harness.sessions.sessionCount === 0);
+      expect(reasons).toEqual(['only a', 'client closed']);
+      const dropped = connector.droppedPushes;
+      connector.send(connector.encodePush('onPush', {}), [sessionB]);
+      expect(connector.droppedPushes).toBe(dropped + 1);
+      expect(harness.reported).toEqual([]);
     }));
 
   it('compresses routes both ways with the dictionary, and skips a cached one', () =>

@@ -122,7 +122,7 @@ async function startCluster(): Promise<Cluster> {
   const service = (serverId = 'chat-1', local?: FrontendPusher): ChannelService => {
     const client = new RpcClient({ serverId, membership });
     cleanups.push(() => client.close());
-    const logger = { warn: (message: string) => warnings.push(message) };
+    const logger = { warn: (_fields: unknown, message?: string) => warnings.push(message ?? '') };
     return new ChannelService({ serverId, membership, rpcClient: () => client, local, logger });
   };
   return { membership, one, two, warnings, service };

@@ -1,10 +1,12 @@
 import type { JsonObject } from '@shaddock/protocol';
+import { getLogger } from '../logging/index.js';
 import type { MembershipView } from '../membership/index.js';
 import type { RpcClient } from '../rpc/index.js';
-import { Channel } from './channel.js';
+import { Channel, type ChannelContext } from './channel.js';
 import type { BroadcastOptions } from './channel-remote.js';
+import { type ChannelStore, MemoryChannelStore } from './channel-store.js';
 import type { FrontendPusher } from './frontend-push.js';
-import { type ChannelLogger, consoleChannelLogger, PushDispatcher } from './push-dispatcher.js';
+import { type ChannelLogger, PushDispatcher } from './push-dispatcher.js';
 
 /** A receiver of `pushMessageByUids`: a uid and its frontend, as `frontendId` or Pomelo's `sid`. */
 export type PushReceiver =
@@ -21,7 +23,14 @@ export interface ChannelServiceOptions {
   readonly rpcClient: () => RpcClient;
   /** This process's pusher when it is a frontend. */
   readonly local?: FrontendPusher | undefined;
-  /** Where unreachable frontends are reported, once per outage (default `console.warn`). */
+  /**
+   * Where channel membership is recorded (the `channelStore` driver); default a
+   * {@link MemoryChannelStore} of this service's own. A memory store is the channels' view itself;
+   * any other store gets every change written through, in order, while channels read and push
+   * from this process's memory view.
+   */
+  readonly store?: ChannelStore;
+  /** Where unreachable frontends and failed store writes are reported, once per outage (default `getLogger('channel')`). */
   readonly logger?: ChannelLogger;
 }
 
@@ -44,27 +53,44 @@ export interface ChannelServiceOptions {
  * await channels.broadcast('connector', 'onNotice', { text: 'restart in 5 min' }, { binded: true });
  */
 export class ChannelService {
+  /** The chosen store: the channels' view when it is a memory store, else written through. */
+  readonly store: ChannelStore;
   readonly #channels = new Map<string, Channel>();
   readonly #dispatcher: PushDispatcher;
-  readonly #forget = (channel: Channel): void => {
-    if (this.#channels.get(channel.name) === channel) this.#channels.delete(channel.name);
-  };
+  readonly #context: ChannelContext;
+  readonly #logger: ChannelLogger;
+  readonly #serverId: string;
+  /** Whether the last write through to the store failed: logged once until one succeeds. */
+  #storeFailing = false;
 
   constructor(options: ChannelServiceOptions) {
+    this.#serverId = options.serverId;
+    this.#logger = options.logger ?? getLogger('channel');
     this.#dispatcher = new PushDispatcher({
       serverId: options.serverId,
       membership: options.membership,
       rpcClient: options.rpcClient,
       local: options.local,
-      logger: options.logger ?? consoleChannelLogger,
+      logger: this.#logger,
     });
+    this.store = options.store ?? new MemoryChannelStore();
+    const view = this.store instanceof MemoryChannelStore ? this.store : new MemoryChannelStore();
+    const target = this.store === view ? undefined : this.store;
+    this.#context = {
+      dispatcher: this.#dispatcher,
+      view,
+      writeThrough: target === undefined ? () => {} : (write) => this.#writeThrough(target, write),
+      forget: (channel) => {
+        if (this.#channels.get(channel.name) === channel) this.#channels.delete(channel.name);
+      },
+    };
   }
 
   /** The channel `name`, made now unless it exists (then the existing one, as in Pomelo). */
   createChannel(name: string): Channel {
     let channel = this.#channels.get(name);
     if (channel === undefined) {
-      channel = new Channel(name, this.#dispatcher, this.#forget);
+      channel = new Channel(name, this.#context);
       this.#channels.set(name, channel);
     }
     return channel;
@@ -118,4 +144,37 @@ export class ChannelService {
   ): Promise<void> {
     return this.#dispatcher.broadcast(frontendType, route, body, options);
   }
+
+  #writeThrough(store: ChannelStore, write: (store: ChannelStore) => unknown): void {
+    let result: unknown;
+    try {
+      result = write(store);
+    } catch (error) {
+      this.#storeFailed(error);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(
+        () => {
+          this.#storeFailing = false;
+        },
+        (error: unknown) => this.#storeFailed(error),
+      );
+    } else {
+      this.#storeFailing = false;
+    }
+  }
+
+  #storeFailed(error: unknown): void {
+    if (this.#storeFailing) return;
+    this.#storeFailing = true;
+    this.#logger.warn(
+      { err: error },
+      `[${this.#serverId}] writes to the channel store fail (logged once until one succeeds)`,
+    );
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null | undefined)?.then === 'function';
 }

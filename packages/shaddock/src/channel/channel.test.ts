@@ -5,7 +5,14 @@ import { LocalMembership } from '../membership/index.js';
 import { RemoteRegistry } from '../rpc/index.js';
 import type { Application } from '../server/index.js';
 import { testApplication } from '../testing/index.js';
-import { ChannelService, channelComponent, type PushConnector, type PushSession } from './index.js';
+import {
+  ChannelService,
+  type ChannelStore,
+  channelComponent,
+  MemoryChannelStore,
+  type PushConnector,
+  type PushSession,
+} from './index.js';
 
 function newService(): ChannelService {
   return new ChannelService({
@@ -94,6 +101,122 @@ describe('ChannelService', () => {
   });
 });
 
+/** A store that answers later, as a Redis one does, recording its writes in order. */
+class AsyncStore implements ChannelStore {
+  readonly shared = true;
+  readonly writes: string[] = [];
+  failing = false;
+  readonly #memory = new MemoryChannelStore();
+  #answer<T>(write: string | undefined, value: () => T): Promise<T> {
+    if (write !== undefined) this.writes.push(write);
+    return this.failing ? Promise.reject(new Error('store down')) : Promise.resolve().then(value);
+  }
+  add(channel: string, uid: string, frontendId: string) {
+    return this.#answer(`add ${channel} ${uid} ${frontendId}`, () =>
+      this.#memory.add(channel, uid, frontendId),
+    );
+  }
+  remove(channel: string, uid: string, frontendId?: string) {
+    return this.#answer(`remove ${channel} ${uid} ${frontendId}`, () =>
+      this.#memory.remove(channel, uid, frontendId),
+    );
+  }
+  membersByFrontend(channel: string) {
+    return this.#answer(undefined, () => this.#memory.membersByFrontend(channel));
+  }
+  membersOnFrontend(channel: string, frontendId: string) {
+    return this.#answer(undefined, () => this.#memory.membersOnFrontend(channel, frontendId));
+  }
+  members(channel: string) {
+    return this.#answer(undefined, () => this.#memory.members(channel));
+  }
+  frontendOf(channel: string, uid: string) {
+    return this.#answer(undefined, () => this.#memory.frontendOf(channel, uid));
+  }
+  count(channel: string) {
+    return this.#answer(undefined, () => this.#memory.count(channel));
+  }
+  destroy(channel: string) {
+    return this.#answer(`destroy ${channel}`, () => this.#memory.destroy(channel));
+  }
+  channels() {
+    return this.#answer(undefined, () => this.#memory.channels());
+  }
+}
+
+describe('Channel and its store', () => {
+  function serviceWith(store: ChannelStore, warnings: string[] = []): ChannelService {
+    return new ChannelService({
+      serverId: 'chat-1',
+      membership: new LocalMembership(),
+      rpcClient: () => {
+        throw new Error('no rpc in this test');
+      },
+      store,
+      logger: { warn: (_fields: unknown, message?: string) => warnings.push(message ?? '') },
+    });
+  }
+
+  it('keeps its members in a memory store it was given, which pushes read without copies', () => {
+    const store = new MemoryChannelStore();
+    const room = serviceWith(store).createChannel('room');
+    room.add('ann', 'connector-1');
+    room.add('bob', 'connector-2');
+    expect(store.members('room')).toEqual(['ann', 'bob']);
+    const groups = store.membersByFrontend('room');
+    expect(store.membersByFrontend('room')).toBe(groups);
+    expect(store.membersByFrontend('room').get('connector-1')).toBe(groups.get('connector-1'));
+    room.leave('bob', 'connector-2');
+    expect(store.channels()).toEqual(['room']);
+    room.destroy();
+    expect(store.channels()).toEqual([]);
+  });
+
+  it('writes every change through to another store, in order, and reads its own view', async () => {
+    const store = new AsyncStore();
+    const room = serviceWith(store).createChannel('room');
+    expect(room.add('ann', 'connector-1')).toBe(true);
+    expect(room.add('ann', 'connector-1')).toBe(true);
+    room.add('bob', 'connector-1');
+    room.add('ann', 'connector-2');
+    expect(room.leave('bob', 'connector-2')).toBe(false);
+    expect(room.leave('bob', 'connector-1')).toBe(true);
+    // read at once, from this process's view
+    expect(room.getMember('ann')).toEqual({ uid: 'ann', frontendId: 'connector-2' });
+    expect(room.userAmount).toBe(1);
+    expect(await store.members('room')).toEqual(['ann']);
+    expect(await store.frontendOf('room', 'ann')).toBe('connector-2');
+    room.destroy();
+    expect(store.writes).toEqual([
+      'add room ann connector-1',
+      'add room bob connector-1',
+      'add room ann connector-2',
+      'remove room bob connector-1',
+      'destroy room',
+    ]);
+    expect(await store.channels()).toEqual([]);
+  });
+
+  it('logs failed writes to the store once until one succeeds, and keeps working', async () => {
+    const store = new AsyncStore();
+    const warnings: string[] = [];
+    const room = serviceWith(store, warnings).createChannel('room');
+    store.failing = true;
+    room.add('ann', 'connector-1');
+    room.add('bob', 'connector-1');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(warnings).toEqual([expect.stringContaining('channel store')]);
+    expect(room.getMembers()).toEqual(['ann', 'bob']);
+    store.failing = false;
+    room.add('cid', 'connector-1');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    store.failing = true;
+    room.add('dan', 'connector-1');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(warnings).toHaveLength(2);
+  });
+});
+
 describe('channelComponent', () => {
   function newApp(frontend: boolean): Application {
     return testApplication({ id: 'connector-1', serverType: 'connector', host: '127.0.0.1', frontend });
@@ -144,5 +267,17 @@ describe('channelComponent', () => {
     await channelComponent(app).start?.();
     expect(registry.remoteNames('sys', 'connector')).toEqual([]);
     expect(app.services.has('channelService')).toBe(true);
+  });
+
+  it('gives channelService the channelStore the app chose, or the memory default', () => {
+    const chosen = new MemoryChannelStore();
+    const app = newApp(false);
+    app.services.provide('channelStore', chosen);
+    channelComponent(app);
+    expect(app.services.get('channelService').store).toBe(chosen);
+    const plain = newApp(false);
+    channelComponent(plain);
+    expect(plain.services.get('channelStore')).toBeInstanceOf(MemoryChannelStore);
+    expect(plain.services.get('channelService').store).toBe(plain.services.get('channelStore'));
   });
 });

@@ -1,5 +1,6 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { ErrorCode, ShaddockError } from '../errors.js';
+import type { ChannelStore, MemoryChannelStore } from './channel-store.js';
 import type { PushDispatcher } from './push-dispatcher.js';
 
 /** One member of a channel: a user and the frontend that holds its connection (Pomelo's `sid`). */
@@ -14,36 +15,15 @@ export interface ChannelPushOptions {
   readonly except?: string | readonly string[];
 }
 
-/** The members a channel holds on one frontend, with the list a push sends (rebuilt after a change only). */
-class FrontendGroup {
-  readonly uids = new Set<string>();
-  // Replaced, never changed in place: a push still waiting for its RPC connection keeps its own list.
-  #list: readonly string[] | undefined;
-
-  add(uid: string): void {
-    this.uids.add(uid);
-    this.#list = undefined;
-  }
-
-  delete(uid: string): void {
-    this.uids.delete(uid);
-    this.#list = undefined;
-  }
-
-  list(): readonly string[] {
-    this.#list ??= [...this.uids];
-    return this.#list;
-  }
-
-  /** The list without the excepted uids; the shared list itself when none of them is here. */
-  listWithout(except: string | readonly string[]): readonly string[] {
-    if (typeof except === 'string') {
-      return this.uids.has(except) ? this.list().filter((uid) => uid !== except) : this.list();
-    }
-    if (!except.some((uid) => this.uids.has(uid))) return this.list();
-    const skipped = new Set(except);
-    return this.list().filter((uid) => !skipped.has(uid));
-  }
+/** @internal What a channel shares with its service. */
+export interface ChannelContext {
+  readonly dispatcher: PushDispatcher;
+  /** The members of this process's channels: read by every method and by pushes, all synchronous. */
+  readonly view: MemoryChannelStore;
+  /** Writes a change through to the chosen store when it is not `view` itself (nothing otherwise). */
+  readonly writeThrough: (write: (store: ChannelStore) => unknown) => void;
+  /** Called once when the channel is destroyed. */
+  readonly forget: (channel: Channel) => void;
 }
 
 /**
@@ -51,6 +31,10 @@ class FrontendGroup {
  * the frontend that holds them, so a push is one call per frontend carrying that frontend's uids;
  * each frontend encodes the message once. A uid is one member: adding it again with another
  * frontend moves it there (the user reconnected elsewhere).
+ *
+ * Membership is read from this process's own memory view, synchronously (a push awaits nothing
+ * before its calls go out); when the app chose another `channelStore` (Redis), every change is
+ * also written through to it, in order, so other processes see the members.
  *
  * Made by `ChannelService.createChannel`.
  *
@@ -61,22 +45,18 @@ class FrontendGroup {
  */
 export class Channel {
   readonly name: string;
-  readonly #dispatcher: PushDispatcher;
-  readonly #onDestroy: (channel: Channel) => void;
-  readonly #groups = new Map<string, FrontendGroup>();
-  readonly #frontendOf = new Map<string, string>();
+  readonly #context: ChannelContext;
   #destroyed = false;
 
   /** @internal Channels are made by `ChannelService.createChannel`. */
-  constructor(name: string, dispatcher: PushDispatcher, onDestroy: (channel: Channel) => void) {
+  constructor(name: string, context: ChannelContext) {
     this.name = name;
-    this.#dispatcher = dispatcher;
-    this.#onDestroy = onDestroy;
+    this.#context = context;
   }
 
   /** How many members the channel has. */
   get userAmount(): number {
-    return this.#frontendOf.size;
+    return this.#destroyed ? 0 : this.#context.view.count(this.name);
   }
 
   /**
@@ -85,35 +65,27 @@ export class Channel {
    */
   add(uid: string, frontendId: string): boolean {
     if (this.#destroyed || typeof frontendId !== 'string' || frontendId === '') return false;
-    const current = this.#frontendOf.get(uid);
-    if (current === frontendId) return true;
-    if (current !== undefined) this.#removeFromGroup(uid, current);
-    let group = this.#groups.get(frontendId);
-    if (group === undefined) {
-      group = new FrontendGroup();
-      this.#groups.set(frontendId, group);
+    if (this.#context.view.add(this.name, uid, frontendId)) {
+      this.#context.writeThrough((store) => store.add(this.name, uid, frontendId));
     }
-    group.add(uid);
-    this.#frontendOf.set(uid, frontendId);
     return true;
   }
 
   /** Removes `uid` if it is a member on `frontendId` (a stale leave from a frontend it left does nothing). */
   leave(uid: string, frontendId: string): boolean {
-    if (this.#frontendOf.get(uid) !== frontendId) return false;
-    this.#frontendOf.delete(uid);
-    this.#removeFromGroup(uid, frontendId);
+    if (this.#destroyed || !this.#context.view.remove(this.name, uid, frontendId)) return false;
+    this.#context.writeThrough((store) => store.remove(this.name, uid, frontendId));
     return true;
   }
 
   /** Every member's uid. */
   getMembers(): string[] {
-    return [...this.#frontendOf.keys()];
+    return this.#destroyed ? [] : this.#context.view.members(this.name);
   }
 
   /** The member `uid`, if it is one. */
   getMember(uid: string): ChannelMember | undefined {
-    const frontendId = this.#frontendOf.get(uid);
+    const frontendId = this.#destroyed ? undefined : this.#context.view.frontendOf(this.name, uid);
     return frontendId === undefined ? undefined : { uid, frontendId };
   }
 
@@ -129,28 +101,42 @@ export class Channel {
         new ShaddockError(ErrorCode.ChannelDestroyed, `channel "${this.name}" is destroyed`),
       );
     }
-    const except = options?.except;
+    const { view, dispatcher } = this.#context;
+    // the lists are the view's own, rebuilt only after a change: nothing is allocated per push
+    const groups = view.membersByFrontend(this.name);
+    const skipped = options?.except === undefined ? undefined : this.#exceptByFrontend(options.except);
     const pending: Promise<string[]>[] = [];
-    for (const [frontendId, group] of this.#groups) {
-      const uids = except === undefined ? group.list() : group.listWithout(except);
-      if (uids.length > 0) pending.push(this.#dispatcher.toFrontend(frontendId, route, body, uids));
+    for (const [frontendId, list] of groups) {
+      const left = skipped?.get(frontendId);
+      const uids = left === undefined ? list : list.filter((uid) => !left.has(uid));
+      if (uids.length > 0) pending.push(dispatcher.toFrontend(frontendId, route, body, uids));
     }
-    return this.#dispatcher.collect(pending);
+    return dispatcher.collect(pending);
   }
 
   /** Drops every member and removes the channel from its service; later `add`s return false. */
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.#groups.clear();
-    this.#frontendOf.clear();
-    this.#onDestroy(this);
+    this.#context.view.destroy(this.name);
+    this.#context.writeThrough((store) => store.destroy(this.name));
+    this.#context.forget(this);
   }
 
-  #removeFromGroup(uid: string, frontendId: string): void {
-    const group = this.#groups.get(frontendId);
-    if (group === undefined) return;
-    group.delete(uid);
-    if (group.uids.size === 0) this.#groups.delete(frontendId);
+  /** The excepted members by their frontend; undefined when none of them is a member. */
+  #exceptByFrontend(except: string | readonly string[]): Map<string, Set<string>> | undefined {
+    let found: Map<string, Set<string>> | undefined;
+    for (const uid of typeof except === 'string' ? [except] : except) {
+      const frontendId = this.#context.view.frontendOf(this.name, uid);
+      if (frontendId === undefined) continue;
+      found ??= new Map();
+      let uids = found.get(frontendId);
+      if (uids === undefined) {
+        uids = new Set();
+        found.set(frontendId, uids);
+      }
+      uids.add(uid);
+    }
+    return found;
   }
 }

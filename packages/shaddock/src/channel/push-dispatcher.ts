@@ -1,19 +1,16 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { ErrorCode, ServerUnavailable, ShaddockError } from '../errors.js';
+import type { Logger } from '../logging/index.js';
 import type { MembershipView } from '../membership/index.js';
 import type { RpcClient, RpcTarget } from '../rpc/index.js';
 import type { BroadcastOptions } from './channel-remote.js';
 import type { FrontendPusher } from './frontend-push.js';
 
-/** Where the channel service reports frontends it cannot reach (once per outage). */
-export interface ChannelLogger {
-  warn(message: string, error: unknown): void;
-}
-
-/** `console.warn`. */
-export const consoleChannelLogger: ChannelLogger = {
-  warn: (message, error) => console.warn(message, error),
-};
+/**
+ * Where the channel service reports frontends it cannot reach and failed store writes (once per
+ * outage): the framework's logger (`getLogger('channel')` by default), or anything with its `warn`.
+ */
+export type ChannelLogger = Pick<Logger, 'warn'>;
 
 /** What the dispatcher needs of its process. */
 export interface PushDispatcherOptions {
@@ -162,8 +159,8 @@ export class PushDispatcher {
     if (this.#failing.has(frontendId)) return;
     this.#failing.add(frontendId);
     this.#options.logger.warn(
+      { err: error, frontendId },
       `[${this.#options.serverId}] pushes to ${frontendId} fail (logged once until one succeeds)`,
-      error,
     );
   }
 }

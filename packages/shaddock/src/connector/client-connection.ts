@@ -1,24 +1,16 @@
-/** A client's address, from the socket or from a trusted proxy header. */
-export interface ClientAddress {
-  readonly ip: string;
-  readonly port: number;
-}
+import type { SessionConnection } from '../session/index.js';
+
+export type { ClientAddress } from '../session/index.js';
 
 /**
  * One client connection on a frontend, whatever its transport (WebSocket or TCP, with or without
- * TLS): what sessions and push schedulers need of it.
+ * TLS): what sessions (its `SessionConnection` part) and push schedulers need of it. Its `id` is
+ * the connection's own; the session it carries has another id, and the connector maps one to the
+ * other.
  */
-export interface ClientConnection {
-  /** Unique in this process; it becomes the session id. */
-  readonly id: number;
-  readonly remoteAddress: ClientAddress;
+export interface ClientConnection extends SessionConnection {
   /** Bytes accepted by `send` but not yet handed to the kernel. */
   readonly bufferedAmount: number;
-  readonly closed: boolean;
   /** Writes whole packages (one or more, already encoded); never throws, drops after close. */
   send(packages: Uint8Array): void;
-  /** Sends the kick package with `{reason}`, then closes. */
-  kick(reason: string): void;
-  /** Closes without a kick package. */
-  close(reason: string): void;
 }

@@ -1,41 +1,18 @@
 import type { JsonObject, MessageCodec } from '@shaddock/protocol';
-import type { HandlerSession } from '../session/session-data.js';
-import type { ClientConnection } from './client-connection.js';
+import type { ClientMessage } from '../handler/index.js';
+import type { HandlerSession, SessionConnection } from '../session/index.js';
 import type { ConnectorSettings } from './connector-config.js';
 import type { HandshakeResponses } from './handshake.js';
-
-/** Why the connector closed a connection (protocol errors close with their `ProtocolErrorCode`). */
-export const CloseReason = {
-  ClientClosed: 'client closed',
-  HeartbeatTimeout: 'heartbeat timeout',
-  HandshakeTimeout: 'handshake timeout',
-  HandshakeRefused: 'handshake refused',
-  OldClient: 'old client',
-  UnexpectedPackage: 'unexpected package',
-  SlowClient: 'slow client',
-  ServerFull: 'server full',
-  ServerStopping: 'server stopping',
-  InternalError: 'internal error',
-} as const;
-
-/** One of {@link CloseReason}'s values. */
-export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
+import type { SchedulableConnection } from './push-scheduler.js';
 
 /** What the connector needs of the session service (`sessionService`); `S` is its session type. */
 export interface ConnectorSessions<S extends { readonly id: number }> {
-  /** Called once the handshake is acknowledged. */
-  create(connection: ClientConnection): S;
-  /** Called once when the connection closes, whoever closed it. */
+  /** Called once the handshake is acknowledged: a new session (with its own id) attached to `connection`. */
+  create(connection: SessionConnection): S;
+  /** Called once, with the session's id, when its connection closes, whoever closed it. */
   remove(sessionId: number, reason: string): void;
   /** The session a handler receives for one message. */
   frontendSession(session: S): HandlerSession;
-}
-
-/** A client message on its way to the handlers; `id` is 0 for a notify. */
-export interface ClientMessage {
-  readonly id: number;
-  readonly route: string;
-  readonly body: JsonObject;
 }
 
 /** What the connector needs of the handler pipeline (`handlers`). */
@@ -53,7 +30,11 @@ export interface ConnectionContext<S extends { readonly id: number }> {
   readonly handlers: ConnectorHandlers;
   /** Reports a failure of the server's own (never a client's bad input). */
   report(error: unknown): void;
-  /** The connection is closed: the connector forgets it. */
+  /** Session `sessionId` is carried by `connection` from now on: pushes to the session go there. */
+  attached(sessionId: number, connection: SchedulableConnection): void;
+  /** Session `sessionId` is no longer carried by `connection`: pushes to it are dropped. */
+  detached(sessionId: number, connection: SchedulableConnection): void;
+  /** The connection (by its own id) is closed: the connector forgets it. */
   closed(connectionId: number): void;
   /** Messages in the handlers for every connection: +1 or −1. */
   inflight(delta: 1 | -1): void;

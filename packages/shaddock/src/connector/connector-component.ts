@@ -60,7 +60,7 @@ export function connectorComponent(app: Kernel): Component {
       const services = {
         sessions: app.services.get('sessionService'),
         handlers: app.services.get('handlers'),
-        report: (error: unknown) => console.error(`[${app.serverId}] connector:`, error),
+        logger: app.logger.child({ category: 'connector' }),
       };
       await connector.start(services, {
         settings,

@@ -1,21 +1,19 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { ErrorCode, ShaddockError } from '../errors.js';
+import { getLogger, type Logger, RepeatLimiter } from '../logging/index.js';
 import { type Blacklist, IpBlacklist } from './blacklist.js';
-import {
-  CloseReason,
-  type ConnectionContext,
-  type ConnectorHandlers,
-  type ConnectorSessions,
-} from './connection-context.js';
+import { CloseReason } from './close-reason.js';
+import type { ConnectionContext, ConnectorHandlers, ConnectorSessions } from './connection-context.js';
 import type { ConnectorSettings } from './connector-config.js';
 import type { FrontendCodec } from './frontend-codec.js';
 import { HybridServer } from './hybrid-server.js';
 import { PomeloConnection } from './pomelo-connection.js';
-import { createPushScheduler, type PushScheduler } from './push-scheduler.js';
+import { createPushScheduler, type PushScheduler, type SchedulableConnection } from './push-scheduler.js';
 import type { ClientTransport } from './transport.js';
 
-/** A push target: a session (or anything with the session's id, which is its connection's id). */
+/** A push target: a session, or anything with a session's id (never a connection's id). */
 export interface PushTarget {
+  /** The session's id. */
   readonly id: number;
 }
 
@@ -30,8 +28,14 @@ export interface PushTarget {
 export interface Connector {
   /** A push package (dictionary route, protobuf body when a proto exists), encoded ONCE for every target. */
   encodePush(route: string, body: JsonObject): Uint8Array;
-  /** Writes `packageBytes` to each session's connection through the push scheduler; closed or unknown sessions are skipped. */
+  /**
+   * Writes `packageBytes` to the connection that carries each session now, through the push
+   * scheduler. A session with no connection (closed, unknown, or detached from its connection)
+   * is skipped: the push is dropped, not kept for later, and counted in `droppedPushes`.
+   */
   send(packageBytes: Uint8Array, sessions: Iterable<PushTarget>): void;
+  /** Pushes dropped by `send` so far because their session had no connection. */
+  readonly droppedPushes: number;
   readonly blacklist: Blacklist;
   /** Client connections open now, handshaken or not. */
   readonly connectionCount: number;
@@ -43,8 +47,10 @@ export interface Connector {
 export interface ConnectorServerOptions<S extends PushTarget> {
   readonly sessions: ConnectorSessions<S>;
   readonly handlers: ConnectorHandlers;
-  /** Failures of the server's own (never a client's bad input). */
-  readonly report: (error: unknown) => void;
+  /** Where the connector logs (default the `connector` category). */
+  readonly logger?: Logger;
+  /** Failures of the server's own (never a client's bad input); default: logged at `error`. */
+  readonly report?: (error: unknown) => void;
 }
 
 /** Where and how a {@link ConnectorServer} listens. */
@@ -54,6 +60,9 @@ export interface ConnectorStartOptions {
   readonly port: number;
   readonly host: string | undefined;
 }
+
+/** Accept errors that mean the process or the system is out of file descriptors. */
+const FD_LIMIT_CODES: ReadonlySet<unknown> = new Set(['EMFILE', 'ENFILE']);
 
 /** The clock of silence and handshake timeouts: one interval for every connection. */
 const MIN_SWEEP_MS = 25;
@@ -65,7 +74,14 @@ const MAX_SWEEP_MS = 5000;
  */
 export class ConnectorServer<S extends PushTarget> implements Connector {
   readonly blacklist = new IpBlacklist();
+  /** Every open connection, by the connection's id. */
   readonly #connections = new Map<number, PomeloConnection<S>>();
+  /** The connection that carries each session now, by the session's id. */
+  readonly #bySession = new Map<number, SchedulableConnection>();
+  /** One line per window for refusals that a flood would repeat (server full, out of descriptors). */
+  readonly #repeats = new RepeatLimiter();
+  #log: Logger = getLogger('connector');
+  #droppedPushes = 0;
   #scheduler: PushScheduler | undefined;
   #context: ConnectionContext<S> | undefined;
   #server: HybridServer | undefined;
@@ -83,6 +99,10 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
 
   get connectionCount(): number {
     return this.#connections.size;
+  }
+
+  get droppedPushes(): number {
+    return this.#droppedPushes;
   }
 
   /** Messages in the handlers now, every connection counted. */
@@ -113,19 +133,22 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
   }
 
   send(packageBytes: Uint8Array, sessions: Iterable<PushTarget>): void {
-    const connections = this.#connections;
+    const bySession = this.#bySession;
     const scheduler = this.#scheduler;
     if (scheduler === undefined) return;
     for (const session of sessions) {
-      const connection = connections.get(session.id);
+      const connection = bySession.get(session.id);
       if (connection !== undefined) scheduler.push(packageBytes, connection);
+      else this.#droppedPushes++;
     }
   }
 
   /** Starts listening; resolves with the port (the one the OS chose for port 0). */
   async start(services: ConnectorServerOptions<S>, options: ConnectorStartOptions): Promise<number> {
     const { settings, codec, port, host } = options;
-    const { report } = services;
+    const log = services.logger ?? this.#log;
+    this.#log = log;
+    const report = services.report ?? ((error: unknown) => log.error({ err: error }, 'connector failure'));
     this.blacklist.addPatterns(settings.blacklist);
     this.#scheduler = createPushScheduler(settings.pushScheduler);
     this.#context = {
@@ -135,6 +158,13 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
       sessions: services.sessions,
       handlers: services.handlers,
       report,
+      attached: (sessionId, connection) => {
+        this.#bySession.set(sessionId, connection);
+      },
+      detached: (sessionId, connection) => {
+        // only its own: the session may have moved to another connection meanwhile
+        if (this.#bySession.get(sessionId) === connection) this.#bySession.delete(sessionId);
+      },
       closed: (id) => this.#connections.delete(id),
       inflight: (delta) => {
         this.#inflight += delta;
@@ -144,7 +174,20 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
     const server = new HybridServer(settings, {
       refuses: (ip) => !this.blacklist.empty && this.blacklist.has(ip),
       onTransport: (transport, first) => this.#accept(transport, first),
-      report,
+      report: (error) => {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (FD_LIMIT_CODES.has(code)) {
+          this.#repeats.log(
+            log,
+            'warn',
+            `accept:${String(code)}`,
+            { err: error },
+            'out of file descriptors: connections refused',
+          );
+        } else {
+          report(error);
+        }
+      },
     });
     this.#server = server;
     try {
@@ -183,6 +226,7 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
       if (force) connection.terminate();
     }
     this.#scheduler?.close();
+    this.#repeats.flush();
     await Promise.all(gone);
   }
 
@@ -195,6 +239,13 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
     const connection = new PomeloConnection<S>(this.#nextId++, transport, context);
     const limit = context.settings.maxConnections;
     if (limit > 0 && this.#connections.size >= limit) {
+      this.#repeats.log(
+        this.#log,
+        'warn',
+        'server-full',
+        { maxConnections: limit },
+        'max-connections reached: connections refused',
+      );
       connection.start();
       connection.kick(CloseReason.ServerFull);
       return;

@@ -10,7 +10,7 @@ import {
   type RouteDictionary,
 } from '@shaddock/protocol';
 import type { ClientConnection } from './client-connection.js';
-import { CloseReason } from './connection-context.js';
+import { CloseReason } from './close-reason.js';
 import type { ConnectorSettings } from './connector-config.js';
 
 /** What a frontend tells every client in its handshake response. */

@@ -6,12 +6,8 @@
  */
 export type { Blacklist } from './blacklist.js';
 export type { ClientAddress, ClientConnection } from './client-connection.js';
-export {
-  type ClientMessage,
-  CloseReason,
-  type ConnectorHandlers,
-  type ConnectorSessions,
-} from './connection-context.js';
+export { CloseReason } from './close-reason.js';
+export type { ConnectorHandlers, ConnectorSessions } from './connection-context.js';
 export {
   type Connector,
   ConnectorServer,

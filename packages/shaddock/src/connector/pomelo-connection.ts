@@ -10,7 +10,8 @@ import {
 } from '@shaddock/protocol';
 import { ResponseCode } from '../errors.js';
 import type { ClientAddress, ClientConnection } from './client-connection.js';
-import { CloseReason, type ConnectionContext } from './connection-context.js';
+import { CloseReason } from './close-reason.js';
+import type { ConnectionContext } from './connection-context.js';
 import { encodeResponse } from './frontend-codec.js';
 import { answerHandshake, type HandshakeOutcome, refusal } from './handshake.js';
 import type { SchedulableConnection } from './push-scheduler.js';
@@ -200,6 +201,7 @@ export class PomeloConnection<S extends { readonly id: number }>
     const session = this.#session;
     if (session === undefined) return;
     this.#session = undefined;
+    this.#context.detached(session.id, this);
     try {
       this.#context.sessions.remove(session.id, reason);
     } catch (error) {
@@ -234,13 +236,16 @@ export class PomeloConnection<S extends { readonly id: number }>
 
   #onAck(): void {
     this.#state = WORKING;
+    let session: S;
     try {
-      this.#session = this.#context.sessions.create(this);
+      session = this.#context.sessions.create(this);
     } catch (error) {
       this.#context.report(error);
       this.close(CloseReason.InternalError);
       return;
     }
+    this.#session = session;
+    this.#context.attached(session.id, this);
     // As Pinus: the ACK counts as the first heartbeat, answered at once.
     if (this.#context.settings.heartbeatSeconds > 0) this.send(HEARTBEAT);
   }

@@ -5,7 +5,7 @@ export type Middleware<Context, Result> = (context: Context, next: () => Promise
 
 /**
  * Composes links into one function, once (the filter chain is one compose): each call runs the
- * links in order, then `last`. A link that calls `next()` a second time gets a rejection with
+ * links in order, then `last`; with no link, the composition is `last` itself. A link that calls `next()` a second time gets a rejection with
  * `FilterNextTwice` and the rest of the chain does not run again; a link that throws rejects.
  *
  * @example
@@ -16,6 +16,7 @@ export function compose<Context, Result>(
   links: readonly Middleware<Context, Result>[],
   last: (context: Context) => Promise<Result>,
 ): (context: Context) => Promise<Result> {
+  if (links.length === 0) return last;
   const chain = [...links];
   return (context) => {
     let reached = -1;

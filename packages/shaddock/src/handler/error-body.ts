@@ -19,11 +19,6 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The body a failed message answers: `{ code, message }`. */
-export function errorBody(error: unknown): JsonObject {
-  return { code: responseCodeOf(error), message: messageOf(error) };
-}
-
 /** The error of a route that names no handler method here. */
 export function unknownRoute(route: unknown): RequestError {
   return new RequestError(

@@ -14,7 +14,7 @@ import type { Application } from '../server/index.js';
 import type { HandlerSession } from '../session/index.js';
 import type { TestApplication } from '../testing/index.js';
 import { createMessageRemote, HandlerPipeline } from './index.js';
-import { memorySession, testApp } from './test-kit.js';
+import { memorySession, type RecordingLogger, recordingLogger, testApp } from './test-kit.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -22,9 +22,10 @@ afterEach(async () => {
 });
 
 /** A chat backend: its own app and pipeline, serving `messageRemote` on a real RPC server. */
-async function startChat(id: string): Promise<{ app: Application; info: ServerInfo }> {
+async function startChat(id: string): Promise<{ app: Application; info: ServerInfo; log: RecordingLogger }> {
   const app = testApp({ id, serverType: 'chat', host: '127.0.0.1', frontend: false });
-  const pipeline = new HandlerPipeline(app, { createSession: memorySession, logger: { warn: () => {} } });
+  const log = recordingLogger();
+  const pipeline = new HandlerPipeline(app, { createSession: memorySession, logger: log.logger });
   pipeline.registerHandler('chatHandler', {
     async send(message: JsonObject, session: HandlerSession): Promise<JsonObject> {
       return { server: id, echo: message, uid: session.uid ?? null, room: session.get('room') ?? null };
@@ -38,14 +39,14 @@ async function startChat(id: string): Promise<{ app: Application; info: ServerIn
   const server = new RpcServer({ host: '127.0.0.1', port: 0, serverId: id, remotes });
   const port = await server.start();
   cleanups.push(() => server.stop(0));
-  return { app, info: { id, serverType: 'chat', host: '127.0.0.1', port, frontend: false } };
+  return { app, info: { id, serverType: 'chat', host: '127.0.0.1', port, frontend: false }, log };
 }
 
 /** A connector frontend whose RPC client reaches `backends`; `area` is configured but never runs. */
 function startConnector(backends: ServerInfo[]): {
   app: TestApplication;
   pipeline: HandlerPipeline;
-  warnings: string[];
+  log: RecordingLogger;
 } {
   const area: ServerInfo = { id: 'area-1', serverType: 'area', host: '127.0.0.1', port: 1, frontend: false };
   const app = testApp('connector', { configured: [area] });
@@ -60,9 +61,9 @@ function startConnector(backends: ServerInfo[]): {
   app.services.provide('rpcClient', client);
   app.services.provide('rpc', createRpcProxy<Remotes>(client));
   app.services.provide('sysrpc', createRpcProxy<SystemRemotes>(client, 'sys'));
-  const warnings: string[] = [];
-  const pipeline = new HandlerPipeline(app, { logger: { warn: (line) => void warnings.push(line) } });
-  return { app, pipeline, warnings };
+  const log = recordingLogger();
+  const pipeline = new HandlerPipeline(app, { logger: log.logger });
+  return { app, pipeline, log };
 }
 
 function clientSession(uid: string): HandlerSession {
@@ -85,7 +86,7 @@ describe('forwarding to a backend over RPC', () => {
 
   it("answers the backend's error body; globalErrorHandler on the frontend sees it", async () => {
     const chat = await startChat('chat-1');
-    const { app, pipeline, warnings } = startConnector([chat.info]);
+    const { app, pipeline, log } = startConnector([chat.info]);
     const session = clientSession('bob');
     expect(
       await pipeline.handleClientMessage(session, { id: 1, route: 'chat.chatHandler.fail', body: {} }),
@@ -96,7 +97,15 @@ describe('forwarding to a backend over RPC', () => {
     expect(
       await pipeline.handleClientMessage(session, { id: 0, route: 'chat.chatHandler.fail', body: {} }),
     ).toBeUndefined();
-    expect(warnings.join('\n')).toContain('room is full');
+    // The backend logged the failure where it ran, with its stack; the frontend only notes it at debug.
+    expect(chat.log.records.filter((line) => line['level'] === 50)).toHaveLength(1);
+    expect(chat.log.records[0]).toMatchObject({
+      route: 'chat.chatHandler.fail',
+      uid: 'bob',
+      err: { message: 'room is full', stack: expect.stringContaining('room is full') },
+    });
+    expect(log.records.every((line) => line['level'] === 20 && line['err'] === undefined)).toBe(true);
+    expect(log.lines.join('\n')).toContain('room is full');
     app.set('globalErrorHandler', (error: unknown) => ({ wrapped: (error as Error).message }));
     expect(
       await pipeline.handleClientMessage(session, { id: 2, route: 'chat.chatHandler.fail', body: {} }),

@@ -11,60 +11,48 @@ import type { Kernel } from '../kernel/index.js';
 import { MASTER_TYPE } from '../membership/index.js';
 import type { RpcTarget } from '../rpc/index.js';
 import type { HandlerSession } from '../session/index.js';
+import type { ClientMessage } from './client-message.js';
 import { messageOf, unknownRoute } from './error-body.js';
+import { BackendFailure } from './failure.js';
 import type { MessageContext } from './message-context.js';
-import type { ForwardedMessage, ForwardedResponse } from './message-remote.js';
-
-/** A message on its way to a backend: what `forwardToBackend` reads of it. */
-export interface ForwardedClientMessage {
-  readonly id: number;
-  readonly route: string;
-  readonly body: JsonObject;
-}
+import type { ForwardedResponse } from './message-remote.js';
 
 /**
- * Runs a message on a server of its route's type: picks the server with the type's route function
+ * Runs a message on a server of `serverType`: picks the server with the type's route function
  * (`app.route`, else the consistent hash of the session's uid), calls its
  * `sys.<type>.messageRemote.forwardMessage` with the message and the session's snapshot, and
- * answers the backend's response. A failed backend answer marks `context` failed (its error
- * handlers already ran there); no server, or a lost one, throws a `RequestError` (502, 504, 404).
+ * answers the backend's response. A message that failed there (its error handlers ran and its
+ * failure was logged there) is a {@link BackendFailure}: with a `context` (filters run around the
+ * forward) it marks the context failed and answers the backend's body, as a failed handler here
+ * answers its error body to the filters around it; without one it rejects with it. No server, or a
+ * lost one, rejects with a `RequestError` (502, 504, 404).
  */
-export async function forwardMessage(app: Kernel, context: MessageContext): Promise<JsonObject | undefined> {
-  const { response, error } = await forwardToBackend(app, context.serverType, context, context.session);
-  if (error !== undefined) {
-    context.error = backendFailure(error);
-    context.failed = true;
-  }
-  return response;
-}
-
-/** What the frontend's error handlers see for a message that failed on its backend. */
-export function backendFailure(error: NonNullable<ForwardedResponse['error']>): RequestError {
-  return new RequestError(ErrorCode.HandlerFailed, error.code, error.message);
-}
-
-/**
- * {@link forwardMessage} without a context: the backend's reply as it came (`error` set when the
- * message failed there). Throws the `RequestError` for no server, a lost one, or a timeout.
- */
-export async function forwardToBackend(
+export async function forwardMessage(
   app: Kernel,
   serverType: string,
-  message: ForwardedClientMessage,
+  message: ClientMessage,
   session: HandlerSession,
-): Promise<ForwardedResponse> {
+  context: MessageContext | undefined,
+): Promise<JsonObject | undefined> {
   if (serverType === MASTER_TYPE) throw unknownRoute(message.route);
   let reply: unknown;
   try {
     const rpc = app.services.get('rpcClient');
     const chosen = rpc.route(serverType, session);
     const serverId = typeof chosen === 'string' ? chosen : await chosen;
-    const forwarded: ForwardedMessage = { id: message.id, route: message.route, body: message.body };
+    // only the three fields cross: the connector's message object may carry more
+    const forwarded: ClientMessage = { id: message.id, route: message.route, body: message.body };
     reply = await rpc.invoke(serverId, forwardTarget(serverType), [forwarded, session.export()]);
   } catch (error) {
     throw forwardError(app, serverType, message.route, error);
   }
-  return readReply(reply);
+  const { response, error } = readReply(reply);
+  if (error === undefined) return response;
+  const failure = new BackendFailure(error.code, error.message, response);
+  if (context === undefined) throw failure;
+  context.error = failure;
+  context.failed = true;
+  return response;
 }
 
 // One target object per server type: the RPC client may cache what it derives from a target.

@@ -24,6 +24,8 @@ export interface HandlerComponent extends Component {
   readonly name: 'handler';
   readonly pipeline: HandlerPipeline;
   start(): Promise<void>;
+  /** Writes the counts of repeated failures still held back in the log. */
+  stop(): void;
 }
 
 /**
@@ -44,6 +46,9 @@ export function handlerComponent(app: Kernel, options: HandlerComponentOptions =
       app.services
         .get('remoteRegistry')
         .registerSystemRemote(app.serverType, 'messageRemote', createMessageRemote(pipeline));
+    },
+    stop() {
+      pipeline.flushLog();
     },
   };
 }

@@ -2,58 +2,71 @@ import path from 'node:path';
 import type { JsonObject } from '@shaddock/protocol';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import type { Kernel } from '../kernel/index.js';
+import type { Logger } from '../logging/index.js';
 import { loadRemotes } from '../rpc/index.js';
 import type { HandlerSession, SessionData } from '../session/index.js';
-import { checkResponse, errorBody, messageOf, responseCodeOf, unknownRoute } from './error-body.js';
-import type { Link, Step } from './filter-chain.js';
-import { composeStage } from './filter-chain.js';
-import { backendFailure, forwardMessage, forwardToBackend } from './forward.js';
+import type { ClientMessage } from './client-message.js';
+import { checkResponse, messageOf, unknownRoute } from './error-body.js';
+import { bodyOfFailure, Failures } from './failure.js';
+import { type ChainStep, composeStage, type Link, type Step } from './filter-chain.js';
+import { forwardMessage } from './forward.js';
 import { type HandlerEntry, HandlerTable, instantiateHandler } from './handler-table.js';
 import { MessageContext } from './message-context.js';
-import type { ForwardedMessage, ForwardedResponse } from './message-remote.js';
+import type { ForwardedResponse } from './message-remote.js';
 import { parseRoute, type RouteParts } from './route.js';
-import { consoleHandlerLogger, type ErrorHandler, type HandlerLogger, type HandlerSource } from './types.js';
+import type { ErrorHandler, HandlerSource } from './types.js';
 
 /** Options of {@link HandlerPipeline}. */
 export interface HandlerPipelineOptions {
-  /** Where failed notifies and failing after filters are reported (default `console.warn`). */
-  readonly logger?: HandlerLogger;
+  /** Where failures are logged (default `app.logger`); lines carry `{ category: 'handler' }`. */
+  readonly logger?: Logger;
   /** Makes the session a forwarded message runs with (default: the `backendSessionService`'s `create`). */
   readonly createSession?: (data: SessionData) => HandlerSession;
 }
 
-/** A message as the connector hands it over. */
-export interface ClientMessage {
-  /** The request id; 0 for a notify. */
-  readonly id: number;
-  readonly route: string;
-  readonly body: JsonObject;
+/** The settings naming the two error handlers. */
+type ErrorHandlerSetting = 'errorHandler' | 'globalErrorHandler';
+
+/** A composed chain and what running it takes. */
+interface Chain<Route extends RouteParts> {
+  readonly step: Step<Route>;
+  /** It has filters: the message gets a `MessageContext` before it runs. */
+  readonly filtered: boolean;
+  /** The error handlers the chain does not run itself, for a message that comes out of it failed, in order. */
+  readonly errorHandlers: readonly ErrorHandlerSetting[];
 }
 
 interface Chains {
-  /** No filter at all: a local handler runs bare. */
-  readonly bare: boolean;
-  /** No before/after filter: a forwarded message's handler runs bare. */
-  readonly bareRoute: boolean;
-  /** after filters → errorHandler → before filters → handler. */
-  readonly local: Step;
-  /** global after → globalErrorHandler → global before → local or forward. */
-  readonly global: Step;
+  /** A client's message for a handler here: global filters → filters → handler. */
+  readonly local: Chain<HandlerEntry>;
+  /** A client's message for another server type: global filters → forward. */
+  readonly forward: Chain<RouteParts>;
+  /** A message a frontend forwarded here: filters → handler. */
+  readonly backend: Chain<HandlerEntry>;
 }
+
+/** How one run ends: the response body (for a failed message, its body by now), and the context if it has one. */
+type Finish<Result> = (
+  message: ClientMessage,
+  body: JsonObject | undefined,
+  context: MessageContext | undefined,
+) => Result;
 
 /**
  * The handlers of this server and the way messages reach them (service `handlers`). On a
  * frontend, `handleClientMessage` runs global before filters → (the route's type is this one ?
  * before filters → handler → after filters : forward to a server of that type) → global after
  * filters; a backend runs forwarded messages' before filters → handler → after filters in
- * `handleForwarded`. Failures become `{ code, message }` bodies, never rejections. The chains are
- * composed once per change of the application's filter lists; with no filter, a local handler runs
- * with no allocation beyond its own promise.
+ * `handleForwarded`. Every message runs the same way ({@link HandlerPipeline.run}): its chain,
+ * composed once per change of the application's filter lists (a chain without filters is the
+ * handler call or the forward itself), then, if it failed, the error handlers the chain did not
+ * run, then one log line and the error body ({@link Failures}). Failures become `{ code, message }`
+ * bodies, never rejections.
  */
 export class HandlerPipeline {
   readonly #app: Kernel;
   readonly #table: HandlerTable;
-  readonly #logger: HandlerLogger;
+  readonly #failures: Failures;
   readonly #createSession: (data: SessionData) => HandlerSession;
   #chains: Chains | undefined;
   /** The filter lists' lengths the chains were composed for. */
@@ -62,7 +75,10 @@ export class HandlerPipeline {
   constructor(app: Kernel, options: HandlerPipelineOptions = {}) {
     this.#app = app;
     this.#table = new HandlerTable(app.serverType);
-    this.#logger = options.logger ?? consoleHandlerLogger;
+    this.#failures = new Failures(
+      (options.logger ?? app.logger).child({ category: 'handler' }),
+      app.env === 'production',
+    );
     this.#createSession =
       options.createSession ?? ((data) => app.services.get('backendSessionService').create(data));
   }
@@ -87,114 +103,80 @@ export class HandlerPipeline {
   handleClientMessage(session: HandlerSession, message: ClientMessage): Promise<JsonObject | undefined> {
     const chains = this.#currentChains();
     const entry = this.#table.find(message.route);
-    if (entry !== undefined && chains.bare) return this.#runBare(entry, message, session);
-    const parts = entry ?? parseRoute(message.route);
-    if (parts === undefined || (entry === undefined && parts.serverType === this.#app.serverType)) {
-      return Promise.resolve(this.#refuse(message, unknownRoute(message.route)));
+    if (entry !== undefined) return this.#run(chains.local, message, session, entry, toClient);
+    const parts = parseRoute(message.route);
+    if (parts === undefined || parts.serverType === this.#app.serverType) {
+      const error = unknownRoute(message.route);
+      this.#failures.report(error, { id: message.id, route: message.route, session, entry: undefined });
+      return Promise.resolve(message.id === 0 ? undefined : this.#failures.body(error));
     }
-    if (entry === undefined && chains.bare) return this.#forwardBare(parts, message, session);
-    const context = new MessageContext(message.id, message.route, parts, message.body, session, entry);
-    return chains.global(context).then(
-      (body) => this.#finish(context, body),
-      (error: unknown) => this.#finish(context, errorBody(error), error),
-    );
+    return this.#run(chains.forward, message, session, parts, toClient);
   }
 
   /** Backend entry, behind `messageRemote.forwardMessage`. Never rejects. */
-  async handleForwarded(message: ForwardedMessage, data: SessionData): Promise<ForwardedResponse> {
+  async handleForwarded(message: ClientMessage, data: SessionData): Promise<ForwardedResponse> {
     const entry = this.#table.find(message.route);
-    if (entry === undefined) return failedReply(message.id, unknownRoute(message.route));
-    let session: HandlerSession;
+    let session: HandlerSession | undefined;
     try {
+      if (entry === undefined) throw unknownRoute(message.route);
       session = this.#createSession(data);
     } catch (error) {
-      return failedReply(message.id, error);
+      this.#failures.report(error, { id: message.id, route: message.route, session, entry });
+      const body = this.#failures.body(error);
+      return { response: message.id === 0 ? undefined : body, error: body };
     }
-    const chains = this.#currentChains();
-    if (chains.bareRoute) return this.#runForwardedBare(entry, message, session);
-    const context = new MessageContext(message.id, message.route, entry, message.body, session, entry);
+    return this.#run(this.#currentChains().backend, message, session, entry, this.#toFrontend);
+  }
+
+  /** Writes the counts of repeated failures the log still holds back (at shutdown). */
+  flushLog(): void {
+    this.#failures.flush();
+  }
+
+  /**
+   * Runs one message: its chain, then for a failed message the error handlers the chain lacks,
+   * one log line if none answered, and the error body. With no filter there is no context unless
+   * the message fails, and no promise but this function's and the handler's.
+   */
+  async #run<Route extends RouteParts, Result>(
+    chain: Chain<Route>,
+    message: ClientMessage,
+    session: HandlerSession,
+    route: Route,
+    finish: Finish<Result>,
+  ): Promise<Result> {
+    let context = chain.filtered ? new MessageContext(message, session, route) : undefined;
     let body: JsonObject | undefined;
     try {
-      body = await chains.local(context);
+      body = checkResponse(await chain.step(message, session, route, context), message.route);
+      if (context === undefined || !context.failed) return finish(message, body, context);
     } catch (error) {
+      context ??= new MessageContext(message, session, route);
       context.error = error;
       context.failed = true;
-      body = errorBody(error);
+      body = bodyOfFailure(error);
     }
-    return reply(context, body);
-  }
-
-  async #runForwardedBare(
-    entry: HandlerEntry,
-    message: ForwardedMessage,
-    session: HandlerSession,
-  ): Promise<ForwardedResponse> {
-    try {
-      const response = checkResponse(
-        await entry.call.call(entry.instance, message.body, session),
-        entry.route,
-      );
-      return { response: message.id === 0 ? undefined : response };
-    } catch (error) {
-      const context = new MessageContext(message.id, message.route, entry, message.body, session, entry);
-      context.error = error;
-      return reply(context, await this.#recover(context, errorBody(error), 'errorHandler'));
+    for (const setting of chain.errorHandlers) {
+      if (!context.failed) break;
+      body = await this.#recover(context, body, setting);
     }
-  }
-
-  async #runBare(
-    entry: HandlerEntry,
-    message: ClientMessage,
-    session: HandlerSession,
-  ): Promise<JsonObject | undefined> {
-    try {
-      const response = checkResponse(
-        await entry.call.call(entry.instance, message.body, session),
-        entry.route,
-      );
-      return message.id === 0 ? undefined : (response ?? {});
-    } catch (error) {
-      const context = new MessageContext(message.id, message.route, entry, message.body, session, entry);
-      context.error = error;
-      let body = await this.#recover(context, errorBody(error), 'errorHandler');
-      if (context.failed) body = await this.#recover(context, body, 'globalErrorHandler');
-      return this.#finish(context, body);
+    if (context.failed) {
+      this.#failures.report(context.error, context);
+      body ??= this.#failures.body(context.error);
     }
+    return finish(message, body, context);
   }
 
-  /** A message for a backend with no filter anywhere: no context unless it fails. */
-  async #forwardBare(
-    parts: RouteParts,
-    message: ClientMessage,
-    session: HandlerSession,
-  ): Promise<JsonObject | undefined> {
-    let answer: ForwardedResponse;
-    try {
-      answer = await forwardToBackend(this.#app, parts.serverType, message, session);
-    } catch (error) {
-      return this.#forwardFailed(parts, message, session, error, errorBody(error));
-    }
-    const { response, error } = answer;
-    if (error === undefined) return message.id === 0 ? undefined : (response ?? {});
-    const failure = backendFailure(error);
-    return this.#forwardFailed(parts, message, session, failure, response ?? errorBody(failure));
-  }
-
-  /** A failed bare forward: the global error handler may still answer it, as in the full chain. */
-  async #forwardFailed(
-    parts: RouteParts,
-    message: ClientMessage,
-    session: HandlerSession,
-    error: unknown,
-    fallback: JsonObject,
-  ): Promise<JsonObject | undefined> {
-    const context = new MessageContext(message.id, message.route, parts, message.body, session, undefined);
-    context.error = error;
-    return this.#finish(context, await this.#recover(context, fallback, 'globalErrorHandler'));
-  }
-
-  /** Runs the error handler named `setting`: its body answers; without one the fallback does and the message stays failed. */
-  async #recover(context: MessageContext, fallback: JsonObject, setting: string): Promise<JsonObject> {
+  /**
+   * Runs the error handler named `setting` for a failed message: its body answers and the message
+   * is no longer failed; without one (or if it answers nothing, or throws) the message stays
+   * failed and answers `fallback`, else the error body.
+   */
+  async #recover(
+    context: MessageContext,
+    fallback: JsonObject | undefined,
+    setting: ErrorHandlerSetting,
+  ): Promise<JsonObject> {
     const handler = this.#app.get<ErrorHandler>(setting);
     if (typeof handler === 'function') {
       try {
@@ -204,29 +186,33 @@ export class HandlerPipeline {
           return body;
         }
       } catch (error) {
-        this.#logger.warn(`${setting} failed on ${context.route}: ${messageOf(error)}`, error);
+        this.#failures.hookFailed(setting, error, context);
       }
     }
     context.failed = true;
-    return fallback;
+    return fallback ?? this.#failures.body(context.error);
   }
 
-  #finish(context: MessageContext, body: JsonObject | undefined, thrown?: unknown): JsonObject | undefined {
-    if (thrown !== undefined) {
-      context.error = thrown;
-      context.failed = true;
-    }
-    if (context.id !== 0) return body ?? {};
-    if (context.failed)
-      this.#logger.warn(`notify ${context.route} failed: ${messageOf(context.error)}`, context.error);
-    return undefined;
+  /** The link that turns what fails inside a stage into an error body, running the stage's error handler. */
+  #recoverLink<Route extends RouteParts>(setting: ErrorHandlerSetting): Link<Route> {
+    return async (context, next) => {
+      let body: JsonObject | undefined;
+      try {
+        body = await next();
+      } catch (error) {
+        context.error = error;
+        context.failed = true;
+        body = bodyOfFailure(error);
+      }
+      return context.failed ? this.#recover(context, body, setting) : body;
+    };
   }
 
-  #refuse(message: ClientMessage, error: ShaddockError): JsonObject | undefined {
-    if (message.id !== 0) return errorBody(error);
-    this.#logger.warn(`notify ${String(message.route)} refused: ${error.message}`);
-    return undefined;
-  }
+  readonly #toFrontend: Finish<ForwardedResponse> = (message, body, context) => {
+    const response = message.id === 0 ? undefined : body;
+    if (context === undefined || !context.failed) return { response };
+    return { response, error: this.#failures.body(context.error) };
+  };
 
   #currentChains(): Chains {
     const { before, after, globalBefore, globalAfter } = this.#app.services.get('handlerFilters');
@@ -245,44 +231,58 @@ export class HandlerPipeline {
 
   #compose(): Chains {
     const { before, after, globalBefore, globalAfter } = this.#app.services.get('handlerFilters');
-    const recoverLocal: Link = async (context, next) => {
-      try {
-        return await next();
-      } catch (error) {
-        context.error = error;
-        return this.#recover(context, errorBody(error), 'errorHandler');
-      }
+    const failures = this.#failures;
+    const hasLocal = before.length > 0 || after.length > 0;
+    const hasGlobal = globalBefore.length > 0 || globalAfter.length > 0;
+    // Run bare, a handler's answer is checked by `#run`; inside filters, before after filters see it.
+    const invoke: Step<HandlerEntry> = (message, session, entry) =>
+      entry.call.call(entry.instance, message.body, session);
+    const invokeChecked: ChainStep<HandlerEntry> = async (message, session, entry) =>
+      checkResponse(await entry.call.call(entry.instance, message.body, session), entry.route);
+    const forward: ChainStep<RouteParts> = (message, session, parts, context) =>
+      forwardMessage(this.#app, parts.serverType, message, session, context);
+    const filteredLocal = hasLocal
+      ? composeStage(before, after, this.#recoverLink('errorHandler'), invokeChecked, failures)
+      : undefined;
+    const backend: Chain<HandlerEntry> = {
+      step: filteredLocal ?? invoke,
+      filtered: hasLocal,
+      errorHandlers: hasLocal ? [] : ['errorHandler'],
     };
-    const recoverGlobal: Link = async (context, next) => {
-      let body: JsonObject | undefined;
-      try {
-        body = await next();
-      } catch (error) {
-        context.error = error;
-        context.failed = true;
-        body = errorBody(error);
-      }
-      return context.failed
-        ? this.#recover(context, body ?? errorBody(context.error), 'globalErrorHandler')
-        : body;
-    };
-    const invoke: Step = async (context) => {
-      const entry = context.entry!;
-      return checkResponse(await entry.call.call(entry.instance, context.body, context.session), entry.route);
-    };
-    const local = composeStage(before, after, recoverLocal, invoke, this.#logger);
-    const dispatch: Step = (context) => (context.entry ? local(context) : forwardMessage(this.#app, context));
-    const global = composeStage(globalBefore, globalAfter, recoverGlobal, dispatch, this.#logger);
-    const bareRoute = before.length === 0 && after.length === 0;
-    this.#chains = {
-      bare: bareRoute && globalBefore.length === 0 && globalAfter.length === 0,
-      bareRoute,
-      local,
-      global,
-    };
+    if (!hasGlobal) {
+      this.#chains = {
+        backend,
+        local: { ...backend, errorHandlers: [...backend.errorHandlers, 'globalErrorHandler'] },
+        forward: { step: forward, filtered: false, errorHandlers: ['globalErrorHandler'] },
+      };
+    } else {
+      // Global filters see a message that failed where it ran as its error body (a local handler's
+      // is recovered inside, a backend's comes marked failed), as after filters do.
+      const recoverGlobal = this.#recoverLink('globalErrorHandler');
+      const local =
+        filteredLocal ?? composeStage([], [], this.#recoverLink('errorHandler'), invokeChecked, failures);
+      this.#chains = {
+        backend,
+        local: {
+          step: composeStage(globalBefore, globalAfter, recoverGlobal, local, failures),
+          filtered: true,
+          errorHandlers: [],
+        },
+        forward: {
+          step: composeStage(globalBefore, globalAfter, recoverGlobal, forward, failures),
+          filtered: true,
+          errorHandlers: [],
+        },
+      };
+    }
     this.#sizes.splice(0, 4, before.length, after.length, globalBefore.length, globalAfter.length);
     return this.#chains;
   }
+}
+
+/** A client's answer: nothing for a notify, `{}` for a request answered with nothing. */
+function toClient(message: ClientMessage, body: JsonObject | undefined): JsonObject | undefined {
+  return message.id === 0 ? undefined : (body ?? {});
 }
 
 /** `app/servers/<type>/handler` under `base`. */
@@ -301,18 +301,4 @@ export async function loadHandlerFolder(folder: string, context: unknown): Promi
       { cause },
     );
   }
-}
-
-function reply(context: MessageContext, body: JsonObject | undefined): ForwardedResponse {
-  const response = context.id === 0 ? undefined : body;
-  if (!context.failed) return { response };
-  return { response, error: { code: responseCodeOf(context.error), message: messageOf(context.error) } };
-}
-
-function failedReply(id: number, error: unknown): ForwardedResponse {
-  const body = errorBody(error);
-  return {
-    response: id === 0 ? undefined : body,
-    error: { code: responseCodeOf(error), message: messageOf(error) },
-  };
 }

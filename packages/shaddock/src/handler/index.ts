@@ -5,7 +5,9 @@
  * `messageRemote`. Service `handlers` on every server but the master.
  */
 
+export type { ClientMessage } from './client-message.js';
 export { collectHandlerRoutes } from './collect-routes.js';
+export { GENERIC_FAILURE_MESSAGE } from './failure.js';
 export { type SerialFilterOptions, serialFilter } from './filters/serial-filter.js';
 export { type SlowMessage, type TimeFilterOptions, timeFilter } from './filters/time-filter.js';
 export { type TimeoutFilterOptions, timeoutFilter } from './filters/timeout-filter.js';
@@ -16,20 +18,17 @@ export {
   handlerComponent,
 } from './handler-component.js';
 export { type HandlerContext, type HandlerFilter, HandlerFilters } from './handler-filters.js';
-export { type ClientMessage, HandlerPipeline, type HandlerPipelineOptions } from './handler-pipeline.js';
+export { HandlerPipeline, type HandlerPipelineOptions } from './handler-pipeline.js';
 export {
   createMessageRemote,
-  type ForwardedMessage,
   type ForwardedResponse,
   type MessageRemote,
 } from './message-remote.js';
 export { parseRoute, type RouteParts } from './route.js';
-export {
-  type AppFactory,
-  consoleHandlerLogger,
-  type ErrorHandler,
-  type Handler,
-  type HandlerLogger,
-  type HandlerMethod,
-  type HandlerSource,
+export type {
+  AppFactory,
+  ErrorHandler,
+  Handler,
+  HandlerMethod,
+  HandlerSource,
 } from './types.js';

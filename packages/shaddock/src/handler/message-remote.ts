@@ -1,13 +1,6 @@
 import type { JsonObject } from '@shaddock/protocol';
 import type { SessionData } from '../session/index.js';
-
-/** A client message forwarded from a frontend to the backend that runs its handler. */
-export interface ForwardedMessage {
-  /** The request id; 0 for a notify. */
-  readonly id: number;
-  readonly route: string;
-  readonly body: JsonObject;
-}
+import type { ClientMessage } from './client-message.js';
 
 /** What a forwarded request answers: the session changes travel back with the response. */
 export interface ForwardedResponse {
@@ -15,15 +8,15 @@ export interface ForwardedResponse {
   readonly response: JsonObject | undefined;
   /**
    * Set when the message failed and no `errorHandler` on the backend answered it (for a request,
-   * `response` is then its error body): the frontend's `globalErrorHandler`, global after filters
-   * and notify log see it.
+   * `response` is then this same error body, as the client may read it): the frontend's
+   * `globalErrorHandler` and global after filters see it. The backend logged the failure.
    */
   readonly error?: { readonly code: number; readonly message: string };
 }
 
 /** The system remote every server with handlers offers (`sys.<type>.messageRemote`). */
 export interface MessageRemote {
-  forwardMessage(message: ForwardedMessage, session: SessionData): Promise<ForwardedResponse>;
+  forwardMessage(message: ClientMessage, session: SessionData): Promise<ForwardedResponse>;
 }
 
 /**
@@ -31,7 +24,7 @@ export interface MessageRemote {
  * with `handleForwarded`, the `HandlerPipeline`). Its only method is the remote's only method.
  */
 export function createMessageRemote(pipeline: {
-  handleForwarded(message: ForwardedMessage, session: SessionData): Promise<ForwardedResponse>;
+  handleForwarded(message: ClientMessage, session: SessionData): Promise<ForwardedResponse>;
 }): MessageRemote {
   return {
     forwardMessage: (message, session) => pipeline.handleForwarded(message, session),

@@ -1,15 +1,16 @@
+import { Writable } from 'node:stream';
 import type { JsonObject, JsonValue } from '@shaddock/protocol';
+import { createLogger, type Logger, type LogLevel } from '../logging/index.js';
 import type { ServerInfo } from '../membership/index.js';
 import type { Application } from '../server/index.js';
 import type { HandlerSession, SessionData } from '../session/index.js';
 import { type TestApplication, testApplication } from '../testing/index.js';
 import { HandlerPipeline } from './handler-pipeline.js';
-import type { HandlerLogger } from './types.js';
 
 /** For this folder's tests: an application for `current`, not started, with `configured` servers in its config. */
 export function testApp(
   current: ServerInfo | string = 'connector',
-  options: { base?: string; configured?: ServerInfo[] } = {},
+  options: { base?: string; configured?: ServerInfo[]; env?: string } = {},
 ): TestApplication {
   return testApplication(current, options);
 }
@@ -44,10 +45,29 @@ export function memorySession(data: Partial<SessionData> = {}): HandlerSession {
   return session;
 }
 
-/** For this folder's tests: a logger that keeps its lines. */
-export function recordingLogger(): HandlerLogger & { readonly lines: string[] } {
+/** A logger that keeps what it writes: the JSON lines, and the same parsed. */
+export interface RecordingLogger {
+  readonly logger: Logger;
+  readonly lines: string[];
+  readonly records: Array<Record<string, unknown>>;
+}
+
+/** For this folder's tests: a framework logger (pino) at `level` (default debug) that keeps its lines. */
+export function recordingLogger(level: LogLevel = 'debug'): RecordingLogger {
   const lines: string[] = [];
-  return { lines, warn: (line) => void lines.push(line) };
+  const records: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      for (const line of String(chunk).split('\n')) {
+        if (line === '') continue;
+        lines.push(line);
+        records.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      callback();
+    },
+  });
+  const logger = createLogger({ serverId: 'test-1', serverType: 'test', level, file: false, stream });
+  return { logger, lines, records };
 }
 
 class BaseHandler {
@@ -87,9 +107,12 @@ export function pipelineWith(
   app: Application;
   pipeline: HandlerPipeline;
   handler: EntryHandler;
-  logger: ReturnType<typeof recordingLogger>;
+  logger: RecordingLogger;
 } {
-  const pipeline = new HandlerPipeline(app, { logger, createSession: (data) => memorySession(data) });
+  const pipeline = new HandlerPipeline(app, {
+    logger: logger.logger,
+    createSession: (data) => memorySession(data),
+  });
   const handler = new EntryHandler();
   pipeline.registerHandler('entryHandler', handler);
   return { app, pipeline, handler, logger };

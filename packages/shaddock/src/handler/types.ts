@@ -45,13 +45,3 @@ export type ErrorHandler = (
   session: HandlerSession,
   context: HandlerContext,
 ) => JsonObject | undefined | Promise<JsonObject | undefined>;
-
-/** Where the pipeline reports what no client hears of: failed notifies, failing after filters. */
-export interface HandlerLogger {
-  warn(line: string, error?: unknown): void;
-}
-
-/** `console.warn`. */
-export const consoleHandlerLogger: HandlerLogger = {
-  warn: (line, error) => (error === undefined ? console.warn(line) : console.warn(line, error)),
-};

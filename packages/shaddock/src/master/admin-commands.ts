@@ -1,6 +1,19 @@
-import type { AdminCommands } from '../admin/index.js';
-import type { Master } from './master.js';
+import type { AdminCommands, ServerRow } from '../admin/index.js';
+import type { ServerInfo } from '../membership/index.js';
 import { DEFAULT_STOP_DEADLINE_MS } from './supervisor.js';
+
+/** What the admin commands ask of the master (the `Master` class, seen by what it offers here). */
+export interface CommandedMaster {
+  list(): Promise<ServerRow[]>;
+  stopServers(ids: readonly string[], deadlineMs?: number): Promise<string[]>;
+  add(server: ServerInfo): Promise<ServerRow>;
+  restart(ids?: readonly string[]): Promise<string[]>;
+  startServer(id: string): Promise<ServerRow>;
+  blacklist(
+    add?: readonly string[],
+    remove?: readonly string[],
+  ): { blacklist: string[]; frontends: string[] };
+}
 
 /** The master's internals that whole-cluster admin commands need. */
 export interface ClusterControl {
@@ -13,7 +26,7 @@ export interface ClusterControl {
 }
 
 /** The admin commands, served by `master`. `stop` without ids and `kill` end the master too (Pomelo's behaviour). */
-export function adminCommandsFor(master: Master, cluster: ClusterControl): AdminCommands {
+export function adminCommandsFor(master: CommandedMaster, cluster: ClusterControl): AdminCommands {
   return {
     list: () => master.list(),
     stop: async ({ ids, deadlineMs }) => {

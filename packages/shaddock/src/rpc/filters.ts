@@ -1,3 +1,4 @@
+import { getLogger, type Logger } from '../logging/index.js';
 import type { RpcTarget } from './protocol.js';
 
 /** A call as filters and logs see it: its target and the server chosen for it. */
@@ -29,18 +30,6 @@ export interface RpcFilters {
   readonly after: readonly RpcAfterFilter[];
 }
 
-/** Where the RPC debug log and filter failures go (a line each). */
-export interface RpcLogger {
-  debug(line: string): void;
-  error(line: string, error: unknown): void;
-}
-
-/** `console.debug` / `console.error`. */
-export const consoleRpcLogger: RpcLogger = {
-  debug: (line) => console.debug(line),
-  error: (line, error) => console.error(line, error),
-};
-
 function toError(thrown: unknown): Error {
   return thrown instanceof Error ? thrown : new Error(String(thrown));
 }
@@ -62,7 +51,8 @@ export async function runFiltered(
   target: RpcCallTarget,
   args: unknown[],
   filters: RpcFilters | undefined,
-  logger: RpcLogger | undefined,
+  logger: Logger | undefined,
+  debugLog: boolean,
   call: () => Promise<unknown>,
 ): Promise<unknown> {
   const started = performance.now();
@@ -78,14 +68,15 @@ export async function runFiltered(
       try {
         await after(target, args, outcome);
       } catch (error) {
-        (logger ?? consoleRpcLogger).error(
+        (logger ?? getLogger('rpc')).error(
+          { err: toError(error) },
           `rpc after filter failed for ${target.remote}.${target.method}`,
-          error,
         );
       }
     }
   }
-  logger?.debug(describeCall(target, performance.now() - started, outcome));
+  // the debug log is a setting (`rpcDebugLog`): when it is on, its lines are wanted at any level
+  if (debugLog) (logger ?? getLogger('rpc')).info(describeCall(target, performance.now() - started, outcome));
   if (outcome.ok) return outcome.result;
   throw outcome.error;
 }

@@ -15,10 +15,8 @@ export type {
   RpcBeforeFilter,
   RpcCallTarget,
   RpcFilters,
-  RpcLogger,
   RpcOutcome,
 } from './filters.js';
-export { consoleRpcLogger } from './filters.js';
 export type { RpcNamespace, RpcTarget } from './protocol.js';
 export { type LoadRemotesOptions, loadRemotes } from './remote-loader.js';
 export { type RemoteMethodEntry, RemoteRegistry } from './remote-registry.js';

@@ -1,10 +1,11 @@
 import { NoServerForRoute, RemoteError, RpcTimeout, ServerUnavailable } from '../errors.js';
+import type { Logger } from '../logging/index.js';
 import type { MembershipView } from '../membership/index.js';
 import { type RpcLink, tcpRpcLink } from '../transport/index.js';
 import { CallTable, MAX_CALL_ID } from './call-table.js';
 import { ConsistentHashRouter, type RouteFunction } from './consistent-hash-router.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { consoleRpcLogger, type RpcFilters, type RpcLogger, runFiltered } from './filters.js';
+import { type RpcFilters, runFiltered } from './filters.js';
 import { type CallSettler, PendingCall } from './pending-call.js';
 import { describeThrown, type RpcTarget } from './protocol.js';
 import { type RemoteMethodEntry, type RemoteRegistry, unknownRemote } from './remote-registry.js';
@@ -29,8 +30,8 @@ export interface RpcClientOptions {
   filters?: RpcFilters;
   /** One log line per call: target, server, duration, outcome. */
   rpcDebugLog?: boolean;
-  /** Where the debug log and after-filter failures go (default `console`). */
-  logger?: RpcLogger;
+  /** Where the debug log and after-filter failures go (default: the `rpc` category logger). */
+  logger?: Logger;
   /** This process's remotes, for calls addressed to its own server id (no socket). */
   local?: RemoteRegistry;
   /** Route functions per server type (the application's `app.route`); others use the consistent hash. */
@@ -60,7 +61,8 @@ export class RpcClient {
   readonly #membership: MembershipView;
   readonly #timeout: number;
   readonly #filters: RpcFilters | undefined;
-  readonly #logger: RpcLogger | undefined;
+  readonly #logger: Logger | undefined;
+  readonly #debugLog: boolean;
   readonly #local: RemoteRegistry | undefined;
   readonly #routes: ReadonlyMap<string, RouteFunction> | undefined;
   readonly #router: ConsistentHashRouter;
@@ -79,7 +81,8 @@ export class RpcClient {
     this.#membership = options.membership;
     this.#timeout = options.timeout ?? 10_000;
     this.#filters = options.filters;
-    this.#logger = options.rpcDebugLog ? (options.logger ?? consoleRpcLogger) : undefined;
+    this.#logger = options.logger;
+    this.#debugLog = options.rpcDebugLog === true;
     this.#local = options.local;
     this.#routes = options.routes;
     this.#ownsRouter = options.router === undefined;
@@ -107,13 +110,13 @@ export class RpcClient {
   invoke(serverId: string, target: RpcTarget, args: unknown[], options?: RpcInvokeOptions): Promise<unknown> {
     const filters = this.#filters;
     if (
-      this.#logger === undefined &&
+      !this.#debugLog &&
       (filters === undefined || (filters.before.length === 0 && filters.after.length === 0))
     ) {
       return this.#invoke(serverId, target, args, options?.timeout ?? this.#timeout);
     }
     const call = { ...target, serverId };
-    return runFiltered(call, args, filters, this.#logger, () =>
+    return runFiltered(call, args, filters, this.#logger, this.#debugLog, () =>
       this.#invoke(serverId, target, args, options?.timeout ?? this.#timeout),
     );
   }

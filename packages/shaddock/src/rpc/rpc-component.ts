@@ -71,6 +71,7 @@ export function rpcComponent(app: Kernel, options: RpcComponentOptions = {}): Rp
           port: current.port,
           serverId: app.serverId,
           remotes: registry,
+          logger: app.logger.child({ category: 'rpc' }),
         });
         await server.start();
       }
@@ -83,6 +84,7 @@ export function rpcComponent(app: Kernel, options: RpcComponentOptions = {}): Rp
         routes: app.services.get('rpcRoutes'),
         local: registry,
         rpcDebugLog: app.enabled('rpcDebugLog'),
+        logger: app.logger.child({ category: 'rpc' }),
         ...(typeof timeout === 'number' ? { timeout } : {}),
       });
       app.services.provide('rpcClient', client);

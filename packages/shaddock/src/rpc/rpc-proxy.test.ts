@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../errors.js';
 import { LocalMembership } from '../membership/index.js';
+import { recordingLogger } from '../testing/index.js';
 import {
   ConsistentHashRouter,
   createRpcProxy,
@@ -134,9 +135,8 @@ describe('RPC filters and debug log', () => {
         throw new Error('a broken after filter changes nothing');
       },
     ];
-    const lines: string[] = [];
-    const errors: string[] = [];
-    const logger = { debug: (line: string) => lines.push(line), error: (line: string) => errors.push(line) };
+    const recording = recordingLogger();
+    const logger = recording.logger;
     const client = newClient(membership, { filters: { before, after }, rpcDebugLog: true, logger });
     const rpc = createRpcProxy<TestRemotes>(client);
     expect(await rpc.chat.chatRemote.add.toServer('chat-1')('u1', 'lobby')).toEqual([
@@ -153,6 +153,11 @@ describe('RPC filters and debug log', () => {
       'before chat-1 chatRemote.refuse []',
       expect.stringMatching(/^after refuse remote on chat-1 failed: full/),
     ]);
+    const errors = recording.lines().filter((line) => line['level'] === 50);
+    const lines = recording
+      .lines()
+      .filter((line) => line['level'] === 30)
+      .map((line) => String(line['msg']));
     expect(errors).toHaveLength(2);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^rpc user chat\.chatRemote\.add -> chat-1 ok in [\d.]+ ms$/);

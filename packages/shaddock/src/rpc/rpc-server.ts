@@ -1,4 +1,5 @@
-import { ErrorCode, ShaddockError } from '../errors.js';
+import { ErrorCode, RequestError, ShaddockError } from '../errors.js';
+import { type Logger, RepeatLimiter } from '../logging/index.js';
 import {
   decodePayload,
   type FramedSocket,
@@ -25,6 +26,8 @@ export interface RpcServerOptions {
   maxFrameLength?: number;
   /** How clients reach it (default: TCP, {@link tcpRpcLink}). */
   link?: RpcLink;
+  /** Where remotes that throw are reported, with their route and stack (rate-limited per route). */
+  logger?: Logger;
 }
 
 /**
@@ -47,7 +50,7 @@ export class RpcServer {
   constructor(options: RpcServerOptions) {
     this.serverId = options.serverId;
     this.#options = options;
-    this.#state = new ServerState(options.serverId, options.remotes);
+    this.#state = new ServerState(options.serverId, options.remotes, options.logger);
   }
 
   /** Calls running now. */
@@ -104,10 +107,22 @@ class ServerState {
   stopping = false;
   inFlight = 0;
   drained: (() => void) | undefined;
+  readonly #logger: Logger | undefined;
+  // a remote failing on every call is one full line, then a count
+  readonly #repeats = new RepeatLimiter();
 
-  constructor(serverId: string, remotes: RemoteRegistry) {
+  constructor(serverId: string, remotes: RemoteRegistry, logger: Logger | undefined) {
     this.serverId = serverId;
     this.remotes = remotes;
+    this.#logger = logger;
+  }
+
+  /** Logs a remote that threw, unless it refused on purpose (a `RequestError`). */
+  failed(route: RpcTarget, thrown: unknown): void {
+    if (this.#logger === undefined || thrown instanceof RequestError) return;
+    const name = `${route.namespace} ${route.serverType}.${route.remote}.${route.method}`;
+    const err = thrown instanceof Error ? thrown : new Error(String(thrown));
+    this.#repeats.log(this.#logger, 'error', name, { err, remote: name }, `remote ${name} failed`);
   }
 
   finished(): void {
@@ -180,15 +195,15 @@ class CallerConnection implements PayloadHandlers {
       return;
     }
     state.inFlight++;
-    this.#run(id, entry, args);
+    this.#run(id, route, entry, args);
   }
 
-  #run(id: number, entry: RemoteMethodEntry, args: unknown[]): void {
+  #run(id: number, route: ServedRoute, entry: RemoteMethodEntry, args: unknown[]): void {
     let result: unknown;
     try {
       result = entry.method.apply(entry.instance, args);
     } catch (thrown) {
-      this.#fail(id, thrown);
+      this.#fail(id, route, thrown);
       return;
     }
     // a plain value is answered now, without a turn through a promise; a promise (or any
@@ -198,7 +213,7 @@ class CallerConnection implements PayloadHandlers {
       const promise = result instanceof Promise ? result : Promise.resolve(result);
       promise.then(
         (value: unknown) => this.#succeed(id, value),
-        (thrown: unknown) => this.#fail(id, thrown),
+        (thrown: unknown) => this.#fail(id, route, thrown),
       );
     }
   }
@@ -223,7 +238,8 @@ class CallerConnection implements PayloadHandlers {
     this.#state.finished();
   }
 
-  #fail(id: number, thrown: unknown): void {
+  #fail(id: number, route: ServedRoute, thrown: unknown): void {
+    this.#state.failed(route, thrown);
     this.#socket.send(remoteFailure(id, thrown));
     this.#state.finished();
   }

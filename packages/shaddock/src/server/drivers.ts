@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { type ChannelStore, MemoryChannelStore } from '../channel/index.js';
 import type { ClusterConfig, ProcessIdentity } from '../config/index.js';
 import {
   createLogger,
@@ -10,6 +11,7 @@ import {
 } from '../logging/index.js';
 import { MasterMembership } from '../master/index.js';
 import { FixedMembership, type Membership, type ServerInfo } from '../membership/index.js';
+import { MemoryStatusStore, type StatusStore } from '../session/index.js';
 import { type RpcLink, tcpRpcLink } from '../transport/index.js';
 import type { Application } from './application.js';
 import { afterStartAll } from './run.js';
@@ -36,6 +38,10 @@ export interface Drivers {
   readonly rpcLink?: (context: DriverContext) => RpcLink;
   /** The logger every part of the process writes to; default: pino, JSON lines. */
   readonly logger?: (context: Omit<DriverContext, 'logger'>) => Logger;
+  /** Where channel membership is recorded (service `channelStore`); default: this process's memory. */
+  readonly channelStore?: (context: DriverContext) => ChannelStore;
+  /** Who is online on which frontend (service `statusStore`); default: this process's memory. */
+  readonly statusStore?: (context: DriverContext) => StatusStore;
 }
 
 /** The default logger's settings. */
@@ -74,6 +80,11 @@ export function installDrivers(
   const membership = drivers.membership?.(full) ?? defaultMembership(full, () => app);
   app = make({ membership, logger });
   app.services.provide('rpcLink', drivers.rpcLink?.(full) ?? tcpRpcLink);
+  // the master holds no channels and no sessions: it opens no store
+  if (!app.isMaster()) {
+    app.services.provide('channelStore', drivers.channelStore?.(full) ?? new MemoryChannelStore());
+    app.services.provide('statusStore', drivers.statusStore?.(full) ?? new MemoryStatusStore());
+  }
   return app;
 }
 

@@ -2,8 +2,9 @@ import type { JsonObject } from '@shaddock/protocol';
 import { ErrorCode, RemoteError, ServerUnavailable, ShaddockError } from '../errors.js';
 import type { MembershipView } from '../membership/index.js';
 import type { RpcClient } from '../rpc/index.js';
-import { BackendSession } from './backend-session.js';
+import { BackendSession, type BackendSessionCalls } from './backend-session.js';
 import type { SessionData, SessionRemote } from './session-data.js';
+import type { StatusEntry, StatusStore } from './status-store.js';
 
 /** What the service needs of an RPC client. */
 export type SessionRpcClient = Pick<RpcClient, 'invoke'>;
@@ -14,6 +15,12 @@ export interface BackendSessionServiceOptions {
   membership: MembershipView;
   /** The RPC client, or a function that returns it (the app's exists once its RPC component started). */
   rpcClient: SessionRpcClient | (() => SessionRpcClient);
+  /**
+   * Who is online where (the `statusStore` driver). When it is `shared`, `findByUid` and `locate`
+   * read it and ask only the frontends it names; without it, or with a store of this process only,
+   * they ask every frontend.
+   */
+  statusStore?: StatusStore;
 }
 
 /** The session error codes a frontend's refusal keeps on the caller's side. */
@@ -35,12 +42,14 @@ const SESSION_CODES: ReadonlySet<string | number> = new Set([
  * const sessions = app.services.get('backendSessionService');
  * for (const session of await sessions.findByUid('alice')) await session.kick('banned');
  */
-export class BackendSessionService {
+export class BackendSessionService implements BackendSessionCalls {
   readonly #membership: MembershipView;
   readonly #rpcClient: () => SessionRpcClient;
+  readonly #status: StatusStore | undefined;
 
   constructor(options: BackendSessionServiceOptions) {
     this.#membership = options.membership;
+    this.#status = options.statusStore?.shared === true ? options.statusStore : undefined;
     const client = options.rpcClient;
     this.#rpcClient = typeof client === 'function' ? client : () => client;
   }
@@ -61,20 +70,39 @@ export class BackendSessionService {
   }
 
   /**
-   * The sessions of `uid` on every frontend, asked in parallel. A frontend that is gone by the
-   * time it is asked has no sessions; any other failure rejects.
+   * The sessions of `uid` wherever they are, without knowing its frontend: with a shared status
+   * store, from the frontends the store names; otherwise from every frontend. Frontends are asked
+   * in parallel; one that is gone by the time it is asked has no sessions; any other failure
+   * rejects.
    */
   async findByUid(uid: string): Promise<BackendSession[]> {
-    const frontends = this.#membership.servers().filter((server) => server.frontend);
+    const frontendIds =
+      this.#status === undefined ? this.#allFrontends() : distinctFrontends(await this.#status.lookup(uid));
     const found = await Promise.all(
-      frontends.map((frontend) =>
-        this.getByUid(frontend.id, uid).catch((error: unknown) => {
+      frontendIds.map((frontendId) =>
+        this.getByUid(frontendId, uid).catch((error: unknown) => {
           if (error instanceof ServerUnavailable) return [];
           throw error;
         }),
       ),
     );
     return found.flat();
+  }
+
+  /**
+   * Where `uid` is online: a frontend and session id per session (what `pushMessageByUids` needs).
+   * With a shared status store, its record (frontends no longer in membership left out); otherwise
+   * what every frontend answers, as {@link findByUid}.
+   */
+  async locate(uid: string): Promise<StatusEntry[]> {
+    if (this.#status === undefined) {
+      return (await this.findByUid(uid)).map((session) => ({
+        frontendId: session.frontendId,
+        sessionId: session.id,
+      }));
+    }
+    const entries = await this.#status.lookup(uid);
+    return entries.filter((entry) => this.#membership.get(entry.frontendId) !== undefined);
   }
 
   bind(frontendId: string, sessionId: number, uid: string): Promise<void> {
@@ -105,6 +133,13 @@ export class BackendSessionService {
     return this.#call(frontendId, 'kickByUid', [uid, reason]);
   }
 
+  #allFrontends(): string[] {
+    return this.#membership
+      .servers()
+      .filter((server) => server.frontend)
+      .map((server) => server.id);
+  }
+
   async #call<Method extends keyof SessionRemote>(
     frontendId: string,
     method: Method,
@@ -132,4 +167,9 @@ export class BackendSessionService {
       throw error;
     }
   }
+}
+
+/** The frontends of these entries, each once, in order. */
+function distinctFrontends(entries: readonly StatusEntry[]): string[] {
+  return [...new Set(entries.map((entry) => entry.frontendId))];
 }

@@ -1,6 +1,18 @@
-import type { BackendSessionService } from './backend-session-service.js';
+import type { JsonObject } from '@shaddock/protocol';
 import { SessionCopy } from './session-copy.js';
 import type { SessionData } from './session-data.js';
+
+/**
+ * The calls a {@link BackendSession} makes to its frontend: what `BackendSessionService` offers
+ * (declared here, so the session does not import its service).
+ */
+export interface BackendSessionCalls {
+  bind(frontendId: string, sessionId: number, uid: string): Promise<void>;
+  unbind(frontendId: string, sessionId: number, uid: string): Promise<void>;
+  push(frontendId: string, sessionId: number, settings: JsonObject, removed?: string[]): Promise<void>;
+  pushAll(frontendId: string, sessionId: number, settings: JsonObject): Promise<void>;
+  kickBySessionId(frontendId: string, sessionId: number, reason?: string): Promise<void>;
+}
 
 /**
  * The session a handler on a backend receives: made from the snapshot forwarded with the message.
@@ -16,10 +28,10 @@ import type { SessionData } from './session-data.js';
  */
 export class BackendSession extends SessionCopy {
   #uid: string | undefined;
-  readonly #service: BackendSessionService;
+  readonly #service: BackendSessionCalls;
 
   /** Prefer `backendSessionService.create(data)`. The session shares `data.settings` until its first write. */
-  constructor(data: SessionData, service: BackendSessionService) {
+  constructor(data: SessionData, service: BackendSessionCalls) {
     super(data.id, data.frontendId, data.settings);
     // a missing uid may arrive as null from the wire
     this.#uid = data.uid ?? undefined;

@@ -1,21 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import type { ClientConnection } from '../connector/client-connection.js';
 import { ErrorCode } from '../errors.js';
-import { SessionService } from './index.js';
+import { type SessionConnection, SessionService } from './index.js';
 
-/** The seam a connector fills, as a plain object: records kicks; its close reaches `remove` as the connector's does. */
+/**
+ * The seam a connector fills, as a plain object: records kicks; its close reaches `remove` with
+ * the session's id (1), as the connector's does. Its own id (7) is not the session's.
+ */
 function setup() {
   const service = new SessionService({ frontendId: 'connector-1' });
   const kicks: string[] = [];
-  const connection: ClientConnection = {
+  const connection: SessionConnection = {
     id: 7,
     remoteAddress: { ip: '10.0.0.9', port: 51_000 },
-    bufferedAmount: 0,
     closed: false,
-    send() {},
     kick(reason) {
       kicks.push(reason);
-      service.remove(7, 'connection closed');
+      service.remove(session.id, 'connection closed');
     },
     close() {},
   };
@@ -105,7 +105,8 @@ describe('FrontendSession', () => {
     handler.set('room', 'arena');
     const snapshot = handler.export();
     handler.set('room', 'cellar');
-    expect(snapshot).toEqual({ id: 7, frontendId: 'connector-1', uid: 'alice', settings: { room: 'arena' } });
+    // the session's id (the service's first), not its connection's (7)
+    expect(snapshot).toEqual({ id: 1, frontendId: 'connector-1', uid: 'alice', settings: { room: 'arena' } });
     expect(handler.remoteAddress).toEqual({ ip: '10.0.0.9', port: 51_000 });
   });
 });

@@ -1,7 +1,19 @@
-import type { ClientAddress } from '../connector/client-connection.js';
+import type { JsonObject } from '@shaddock/protocol';
 import type { Session, SessionClosedListener } from './session.js';
+import type { ClientAddress } from './session-connection.js';
 import { SessionCopy } from './session-copy.js';
-import type { SessionService } from './session-service.js';
+
+/**
+ * What a `FrontendSession` asks of its frontend's sessions, by session id: the `SessionService`
+ * (declared here so that the service may make frontend sessions without an import cycle).
+ */
+export interface FrontendSessionOwner {
+  bind(sessionId: number, uid: string): void;
+  unbind(sessionId: number, uid: string): void;
+  import(sessionId: number, settings: JsonObject, removed?: readonly string[]): void;
+  importAll(sessionId: number, settings: JsonObject): void;
+  kickBySessionId(sessionId: number, reason?: string): void;
+}
 
 /**
  * The session a handler on the frontend receives, one per request. `get`/`set`/`remove` work on a
@@ -19,9 +31,9 @@ import type { SessionService } from './session-service.js';
  */
 export class FrontendSession extends SessionCopy {
   readonly #session: Session;
-  readonly #service: SessionService;
+  readonly #service: FrontendSessionOwner;
 
-  constructor(session: Session, service: SessionService) {
+  constructor(session: Session, service: FrontendSessionOwner) {
     super(session.id, session.frontendId, session.settings);
     this.#session = session;
     this.#service = service;
@@ -31,12 +43,12 @@ export class FrontendSession extends SessionCopy {
     return this.#session.uid;
   }
 
-  /** The client's address. */
+  /** The client's address (its last connection's while the session is detached). */
   get remoteAddress(): ClientAddress {
-    return this.#session.connection.remoteAddress;
+    return this.#session.remoteAddress;
   }
 
-  /** Whether the connection has closed (a request may still be running). */
+  /** Whether the session has closed (a request may still be running). */
   get closed(): boolean {
     return this.#session.closed;
   }

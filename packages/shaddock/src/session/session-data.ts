@@ -2,7 +2,7 @@ import type { JsonObject, JsonValue } from '@shaddock/protocol';
 
 /** A session as it travels between servers: the snapshot a forwarded message carries. */
 export interface SessionData {
-  /** Unique on its frontend: the connection's id. */
+  /** The session's id, unique on its frontend (not the id of the connection that carries it). */
   readonly id: number;
   /** The id of the frontend server that holds the connection. */
   readonly frontendId: string;
@@ -22,7 +22,7 @@ export interface HandlerSession {
   get(key: string): JsonValue | undefined;
   set(key: string, value: JsonValue): void;
   remove(key: string): void;
-  /** Binds the connection to `uid` (on the frontend, for every later request). */
+  /** Binds the session to `uid` (on the frontend, for every later request). */
   bind(uid: string): Promise<void>;
   unbind(uid: string): Promise<void>;
   /** Copies these settings into the frontend's session. */

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ClientConnection } from '../connector/client-connection.js';
 import { ErrorCode, RemoteError, ServerUnavailable, ShaddockError } from '../errors.js';
 import { LocalMembership } from '../membership/index.js';
 import { RemoteRegistry, RpcClient, RpcServer } from '../rpc/index.js';
 import {
   BackendSessionService,
   createSessionRemote,
+  type SessionConnection,
   SessionService,
   type SingleSessionMode,
 } from './index.js';
@@ -28,26 +28,27 @@ async function startFrontend(
   const port = await server.start();
   cleanups.push(() => server.stop(0));
   membership.add({ id, serverType: 'connector', host: '127.0.0.1', port, frontend: true });
+  /** Kicks by session id. */
   const kicks = new Map<number, string[]>();
-  let nextId = 1;
-  // the seam a connector fills: records kicks; its close reaches `remove`, as the connector's does
+  // connection ids run apart from session ids, so a test that mixes them up fails
+  let nextConnectionId = 101;
+  // the seam a connector fills: records kicks; its close reaches `remove` with the session's id, as the connector's does
   const open = (): number => {
-    const connectionId = nextId++;
-    const connection: ClientConnection = {
-      id: connectionId,
-      remoteAddress: { ip: '127.0.0.1', port: 50_000 + connectionId },
-      bufferedAmount: 0,
+    let sessionId = 0;
+    const connection: SessionConnection = {
+      id: nextConnectionId++,
+      remoteAddress: { ip: '127.0.0.1', port: 50_000 },
       closed: false,
-      send() {},
       kick(reason) {
-        kicks.set(connectionId, [...(kicks.get(connectionId) ?? []), reason]);
-        sessions.remove(connectionId, 'connection closed');
+        kicks.set(sessionId, [...(kicks.get(sessionId) ?? []), reason]);
+        sessions.remove(sessionId, 'connection closed');
       },
       close(reason) {
-        sessions.remove(connectionId, reason);
+        sessions.remove(sessionId, reason);
       },
     };
-    return sessions.create(connection).id;
+    sessionId = sessions.create(connection).id;
+    return sessionId;
   };
   return { sessions, open, kicks };
 }

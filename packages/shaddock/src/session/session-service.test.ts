@@ -1,22 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import type { ClientConnection } from '../connector/client-connection.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
-import { type Session, type SessionData, SessionService, type SessionServiceOptions } from './index.js';
+import { createLogger } from '../logging/index.js';
+import {
+  type Session,
+  type SessionConnection,
+  type SessionData,
+  SessionService,
+  type SessionServiceOptions,
+} from './index.js';
 
-/** The seam a connector fills: records what the sessions did to it; its close reaches `remove`, as the connector's does. */
-class TestConnection implements ClientConnection {
-  readonly remoteAddress = { ip: '127.0.0.1', port: 40_000 };
-  readonly bufferedAmount = 0;
+/**
+ * The seam a connector fills: records what the sessions did to it; its close reaches `remove`
+ * with its session's id, as the connector's does. Its own id is never the session's.
+ */
+class TestConnection implements SessionConnection {
+  readonly remoteAddress: { ip: string; port: number };
   closed = false;
-  readonly sent: Uint8Array[] = [];
   readonly kicks: string[] = [];
   readonly closes: string[] = [];
+  /** The session it carries, set once the service made it. */
+  sessionId: number | undefined;
   constructor(
     readonly id: number,
-    private readonly onClose: (id: number, reason: string) => void,
-  ) {}
-  send(packages: Uint8Array): void {
-    if (!this.closed) this.sent.push(packages);
+    private readonly onClose: (sessionId: number, reason: string) => void,
+  ) {
+    this.remoteAddress = { ip: '127.0.0.1', port: 40_000 + id };
   }
   kick(reason: string): void {
     this.kicks.push(reason);
@@ -26,23 +34,37 @@ class TestConnection implements ClientConnection {
     if (this.closed) return;
     this.closed = true;
     this.closes.push(reason);
-    this.onClose(this.id, 'connection closed');
+    if (this.sessionId !== undefined) this.onClose(this.sessionId, 'connection closed');
   }
 }
 
-function frontend(options: Partial<SessionServiceOptions> = {}) {
-  const errors: unknown[] = [];
-  const service = new SessionService({
-    frontendId: 'connector-1',
-    onListenerError: (error) => errors.push(error),
-    ...options,
+/** The lines a logger wrote at `error` and above, parsed. */
+function recordingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    serverId: 'connector-1',
+    serverType: 'connector',
+    level: 'error',
+    stream: { write: (line: string) => lines.push(JSON.parse(line)) } as unknown as NodeJS.WritableStream,
   });
-  let nextId = 1;
+  return { logger, lines };
+}
+
+function frontend(options: Partial<SessionServiceOptions> = {}) {
+  const { logger, lines: errors } = recordingLogger();
+  const service = new SessionService({ frontendId: 'connector-1', logger, ...options });
+  // connection ids run apart from session ids (as with connections refused before their
+  // handshake), so a test that mixes them up fails
+  let nextConnectionId = 101;
+  const connect = (): TestConnection =>
+    new TestConnection(nextConnectionId++, (sessionId, reason) => service.remove(sessionId, reason));
   const open = (): { session: Session; connection: TestConnection } => {
-    const connection = new TestConnection(nextId++, (id, reason) => service.remove(id, reason));
-    return { session: service.create(connection), connection };
+    const connection = connect();
+    const session = service.create(connection);
+    connection.sessionId = session.id;
+    return { session, connection };
   };
-  return { service, open, errors };
+  return { service, open, connect, errors };
 }
 
 function codeOf(action: () => void): string | undefined {
@@ -56,17 +78,52 @@ function codeOf(action: () => void): string | undefined {
 }
 
 describe('SessionService', () => {
-  it('creates sessions by connection id and counts them', () => {
+  it('gives sessions their own ids, not their connections', () => {
     const { service, open } = frontend();
     const { session, connection } = open();
-    open();
-    expect(session.id).toBe(connection.id);
+    const second = open();
+    expect([session.id, second.session.id]).toEqual([1, 2]);
+    expect([connection.id, second.connection.id]).toEqual([101, 102]);
     expect(session.frontendId).toBe('connector-1');
     expect(session.connection).toBe(connection);
+    expect(session.remoteAddress).toEqual({ ip: '127.0.0.1', port: 40_101 });
     expect(service.get(session.id)).toBe(session);
+    expect(service.get(connection.id)).toBeUndefined();
     expect(service.sessionCount).toBe(2);
     expect(service.boundCount).toBe(0);
-    expect(codeOf(() => service.create(connection))).toBe(ErrorCode.SessionExists);
+  });
+
+  it('moves a session to another connection: detach, then attach', () => {
+    const { service, open, connect } = frontend();
+    const { session, connection } = open();
+    service.bind(session.id, 'alice');
+    expect(session.detach()).toBe(connection);
+    expect(session.connection).toBeUndefined();
+    // detached: it keeps its uid and the last address
+    expect(service.getByUid('alice')).toEqual([session]);
+    expect(session.remoteAddress).toEqual(connection.remoteAddress);
+    const next = connect();
+    session.attach(next);
+    next.sessionId = session.id;
+    expect(session.connection).toBe(next);
+    expect(session.remoteAddress).toEqual(next.remoteAddress);
+    expect(codeOf(() => session.attach(connect()))).toBe(ErrorCode.SessionExists);
+    service.kickBySessionId(session.id, 'bye');
+    expect(next.kicks).toEqual(['bye']);
+    expect(connection.kicks).toEqual([]);
+    expect(codeOf(() => session.attach(connect()))).toBe(ErrorCode.SessionNotFound);
+  });
+
+  it('kicks a detached session by closing it: no connection to kick', () => {
+    const { service, open } = frontend();
+    const { session, connection } = open();
+    session.detach();
+    const reasons: string[] = [];
+    service.onClosed((_, reason) => reasons.push(reason));
+    service.kickBySessionId(session.id, 'maintenance');
+    expect(reasons).toEqual(['maintenance']);
+    expect(connection.kicks).toEqual([]);
+    expect(service.sessionCount).toBe(0);
   });
 
   it('binds, finds by uid, and unbinds', () => {
@@ -220,6 +277,7 @@ describe('SessionService', () => {
     service.remove(session.id, 'gone');
     expect(seen).toEqual(['gone']);
     expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ msg: 'a session listener failed', err: { message: 'listener bug' } });
   });
 
   it('imports settings: merge (push, with removals) and replace (pushAll), as copies', () => {

@@ -1,9 +1,10 @@
 import type { JsonObject } from '@shaddock/protocol';
-import type { ClientConnection } from '../connector/client-connection.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
+import { getLogger, type Logger } from '../logging/index.js';
 import { FrontendSession } from './frontend-session.js';
 import { ListenerList } from './listener-list.js';
 import { Session, type SessionClosedListener, sessionInternals } from './session.js';
+import type { SessionConnection } from './session-connection.js';
 import { cloneJson, cloneSettings } from './settings.js';
 
 /**
@@ -19,8 +20,8 @@ export interface SessionServiceOptions {
   frontendId: string;
   /** Default `false`: a uid may have several sessions. */
   singleSession?: SingleSessionMode;
-  /** Where a listener's error goes (default `console.error`); the other listeners still run. */
-  onListenerError?: (error: unknown) => void;
+  /** Where a listener's error is logged (default the `session` category); the other listeners still run. */
+  logger?: Logger;
 }
 
 /** Called with the session and its uid when a session is bound or unbound. */
@@ -29,9 +30,11 @@ export type SessionBindListener = (session: Session, uid: string) => void;
 const NO_SESSIONS: readonly Session[] = Object.freeze([]);
 
 /**
- * The sessions of one frontend, by session id and by uid. The uid index holds arrays that are
- * replaced, never changed in place: `getByUid` returns them as they are (no copy, no allocation
- * on the push path) and an array returned stays valid while its sessions are kicked.
+ * The sessions of one frontend, by session id and by uid. A session's id is its own, counted
+ * here: never the id of the connection that carries it (the connector maps one to the other).
+ * The uid index holds arrays that are replaced, never changed in place: `getByUid` returns them
+ * as they are (no copy, no allocation on the push path) and an array returned stays valid while
+ * its sessions are kicked.
  *
  * @example
  * const sessions = new SessionService({ frontendId: 'connector-1', singleSession: 'replace' });
@@ -43,6 +46,7 @@ export class SessionService {
   readonly frontendId: string;
   readonly singleSession: SingleSessionMode;
   readonly #sessions = new Map<number, Session>();
+  #nextId = 1;
   readonly #byUid = new Map<string, readonly Session[]>();
   #boundCount = 0;
   readonly #onClosed = new ListenerList<Parameters<SessionClosedListener>>();
@@ -53,9 +57,9 @@ export class SessionService {
   constructor(options: SessionServiceOptions) {
     this.frontendId = options.frontendId;
     this.singleSession = options.singleSession ?? false;
-    this.#report =
-      options.onListenerError ??
-      ((error) => console.error(`[${this.frontendId}] a session listener failed:`, error));
+    const log = options.logger ?? getLogger('session');
+    this.#report = (error) =>
+      log.error({ err: error, frontendId: this.frontendId }, 'a session listener failed');
   }
 
   /** Sessions open now. */
@@ -73,12 +77,9 @@ export class SessionService {
     return this.#byUid.size;
   }
 
-  /** Makes the session of a new connection (after the handshake). Throws `SessionExists` for a reused id. */
-  create(connection: ClientConnection): Session {
-    if (this.#sessions.has(connection.id)) {
-      throw new ShaddockError(ErrorCode.SessionExists, `session ${connection.id} already exists`);
-    }
-    const session = new Session(connection, this.frontendId);
+  /** Makes a new session, with a new id, attached to `connection` (called after the handshake). */
+  create(connection: SessionConnection): Session {
+    const session = new Session(this.#nextId++, this.frontendId, connection);
     this.#sessions.set(session.id, session);
     return session;
   }
@@ -156,14 +157,14 @@ export class SessionService {
     for (const session of this.getByUid(uid)) this.#kick(session, reason);
   }
 
-  /** Kicks one session; an unknown id does nothing. */
+  /** Kicks one session by its (session) id; an unknown id does nothing. */
   kickBySessionId(sessionId: number, reason = 'kick'): void {
     const session = this.#sessions.get(sessionId);
     if (session !== undefined) this.#kick(session, reason);
   }
 
   /**
-   * Forgets a closed connection's session: out of the indexes, then its closed listeners and the
+   * Forgets a session whose connection closed (by the session's id): out of the indexes, then its closed listeners and the
    * service's, once, with the uid it had. An unknown or already removed id does nothing.
    */
   remove(sessionId: number, reason: string): void {
@@ -206,7 +207,8 @@ export class SessionService {
   #kick(session: Session, reason: string): void {
     // removed first, so the closed listeners see the kick's reason and may still send on the connection
     this.remove(session.id, reason);
-    session.connection.kick(reason);
+    // a detached session has no connection to kick: closing it is all there is
+    session.connection?.kick(reason);
   }
 
   #unindex(session: Session, uid: string): void {

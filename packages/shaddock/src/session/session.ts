@@ -1,6 +1,7 @@
 import type { JsonObject, JsonValue } from '@shaddock/protocol';
-import type { ClientConnection } from '../connector/client-connection.js';
+import { ErrorCode, ShaddockError } from '../errors.js';
 import { ListenerList } from './listener-list.js';
+import type { ClientAddress, SessionConnection } from './session-connection.js';
 import type { SessionData } from './session-data.js';
 import { readSetting, writeSetting } from './settings.js';
 
@@ -24,18 +25,25 @@ export interface SessionInternals {
 let internals!: SessionInternals;
 
 /**
- * One client connection's session on its frontend (internal to the frontend: handlers receive a
+ * One client's session on its frontend (internal to the frontend: handlers receive a
  * `FrontendSession`). Its uid changes only through the `SessionService`, which keeps the indexes.
+ *
+ * A session is not its connection: it has its own id (given by the `SessionService`), and it is
+ * attached to the connection that carries it now. The connector attaches it after the handshake;
+ * {@link Session.detach} and {@link Session.attach} let it move to another connection later
+ * (session resume). While detached it has no connection: a kick only closes it, and the
+ * connector drops pushes to it.
  *
  * `settings` is copy-on-write: handing it out (to a `FrontendSession`, an export) marks it shared,
  * and the next change here works on a fresh shallow copy, so what was handed out never changes.
  * Values are never changed in place, only replaced.
  */
 export class Session {
-  /** The connection's id. */
+  /** The session's own id, unique on its frontend; never a connection's id. */
   readonly id: number;
   readonly frontendId: string;
-  readonly connection: ClientConnection;
+  #connection: SessionConnection | undefined;
+  #remoteAddress: ClientAddress;
   #uid: string | undefined;
   #settings: JsonObject = {};
   #settingsShared = false;
@@ -44,10 +52,49 @@ export class Session {
   #onUnbind: ListenerList<[uid: string]> | undefined;
   #onClosed: ListenerList<Parameters<SessionClosedListener>> | undefined;
 
-  constructor(connection: ClientConnection, frontendId: string) {
-    this.id = connection.id;
+  /** Made by the `SessionService`, which chooses `id`; attached to `connection` from the start. */
+  constructor(id: number, frontendId: string, connection: SessionConnection) {
+    this.id = id;
     this.frontendId = frontendId;
-    this.connection = connection;
+    this.#connection = connection;
+    this.#remoteAddress = connection.remoteAddress;
+  }
+
+  /** The connection that carries the session now; `undefined` while detached. */
+  get connection(): SessionConnection | undefined {
+    return this.#connection;
+  }
+
+  /** The client's address: its connection's, or while detached, the last connection's. */
+  get remoteAddress(): ClientAddress {
+    return this.#remoteAddress;
+  }
+
+  /**
+   * Attaches the session to `connection` (a client resuming it on a new connection). Throws
+   * `SessionExists` when it is attached to another connection (detach it first) and
+   * `SessionNotFound` when it has closed.
+   */
+  attach(connection: SessionConnection): void {
+    if (this.#connection === connection) return;
+    if (this.#closeReason !== undefined) {
+      throw new ShaddockError(ErrorCode.SessionNotFound, `session ${this.id} has closed`);
+    }
+    if (this.#connection !== undefined) {
+      throw new ShaddockError(
+        ErrorCode.SessionExists,
+        `session ${this.id} is attached to connection ${this.#connection.id}; detach it first`,
+      );
+    }
+    this.#connection = connection;
+    this.#remoteAddress = connection.remoteAddress;
+  }
+
+  /** Detaches the session from its connection, which it returns (the session stays open). */
+  detach(): SessionConnection | undefined {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    return connection;
   }
 
   /** The bound user id. A closed session keeps the uid it had. */

@@ -5,7 +5,10 @@
  */
 
 export { describeLoggerContract } from '../logging/testing.js';
+export { describeChannelStoreContract } from './channel-store-contract.js';
 export { describeMembershipContract, type MembershipHarness } from './membership-contract.js';
+export { type RecordingLogger, recordingLogger } from './recording-logger.js';
 export { describeRpcLinkContract, type RpcLinkHarness } from './rpc-link-contract.js';
+export { describeStatusStoreContract } from './status-store-contract.js';
 export { type TestApplication, type TestApplicationOptions, testApplication } from './test-application.js';
 export { waitUntil } from './wait.js';

@@ -11,7 +11,7 @@ import {
   timeoutFilter,
   toobusyFilter,
 } from '../index.js';
-import { memorySession as sessionOf, testApp } from '../test-kit.js';
+import { recordingLogger, memorySession as sessionOf, testApp } from '../test-kit.js';
 
 const memorySession = (id: number) => sessionOf({ id, uid: `u${id}` });
 
@@ -22,7 +22,7 @@ function gatedPipeline(): {
   state: { active: number; most: number; started: number[]; gates: (() => void)[] };
 } {
   const app = testApp();
-  const pipeline = new HandlerPipeline(app, { logger: { warn: () => {} } });
+  const pipeline = new HandlerPipeline(app, { logger: recordingLogger().logger });
   const state = { active: 0, most: 0, started: [] as number[], gates: [] as (() => void)[] };
   pipeline.registerHandler('gated', {
     async slow(message: JsonObject): Promise<JsonObject> {

@@ -1,4 +1,5 @@
 import type { JsonObject } from '@shaddock/protocol';
+import { getLogger, type Logger } from '../../logging/index.js';
 import type { HandlerContext, HandlerFilter } from '../handler-filters.js';
 
 /** What {@link timeFilter} reports of a slow message. */
@@ -13,7 +14,9 @@ export interface SlowMessage {
 export interface TimeFilterOptions {
   /** Messages taking at least this many milliseconds are logged (default 50). */
   readonly slowMs?: number;
-  /** Where slow messages go (default `console.warn`). */
+  /** The logger slow messages are written to at `warn` (default: the process's, category `handler`). */
+  readonly logger?: Logger;
+  /** Where slow messages go instead of the logger. */
   readonly log?: (line: string, slow: SlowMessage) => void;
 }
 
@@ -27,7 +30,8 @@ export interface TimeFilterOptions {
  */
 export function timeFilter(options: TimeFilterOptions = {}): HandlerFilter {
   const slowMs = options.slowMs ?? 50;
-  const log = options.log ?? ((line: string) => console.warn(line));
+  const logger = options.logger ?? getLogger('handler');
+  const log = options.log ?? ((_line: string, slow: SlowMessage) => logger.warn({ ...slow }, 'slow message'));
   const report = (context: HandlerContext, started: number): void => {
     const ms = performance.now() - started;
     if (ms >= slowMs) {

@@ -1,0 +1,4 @@
+import { describeChannelStoreContract } from '../testing/index.js';
+import { MemoryChannelStore } from './index.js';
+
+describeChannelStoreContract('memory', () => new MemoryChannelStore());
