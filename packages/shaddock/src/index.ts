@@ -97,6 +97,8 @@ export {
   FrontendSession,
   type HandlerSession,
   MemoryStatusStore,
+  Session,
+  type SessionConnection,
   type SessionData,
   SessionService,
   type StatusEntry,

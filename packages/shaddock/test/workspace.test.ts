@@ -38,7 +38,11 @@ describe('workspace', () => {
     const deep = "import { x } from '@shaddock/protocol/src/package.js';\nexport const y = x;\n";
     const relative = "import { x } from '../../protocol/src/package.js';\nexport const y = x;\n";
     const entry = "import { MessageCodec } from '@shaddock/protocol';\nexport const y = MessageCodec;\n";
-    expect(lint('packages/client/src/example.ts', deep)).toContain('public entry');
+    const internal = "import { RpcClient } from 'shaddock/internal';\nexport const y = RpcClient;\n";
+    const pastInternal = "import { x } from 'shaddock/src/rpc/index.js';\nexport const y = x;\n";
+    expect(lint('packages/client/src/example.ts', deep)).toContain('public entries');
+    expect(lint('bench/src/example.ts', internal)).toBe('');
+    expect(lint('bench/src/example.ts', pastInternal)).toContain('public entries');
     expect(lint('packages/client/src/example.ts', relative)).toContain("another package's files");
     expect(lint('packages/client/src/example.ts', entry)).toBe('');
   });
