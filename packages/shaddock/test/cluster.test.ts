@@ -3,7 +3,7 @@
 // master and its servers, driven through the admin connection, the `shaddock` bin and RPC. Every
 // test ends by checking that every process it saw is gone, without killing any; its `finally`
 // kills whatever a failure left behind.
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConsistentHashRouter, ErrorCode, LocalMembership, RemoteError } from 'shaddock';
 import { describe, expect, it } from 'vitest';
@@ -69,6 +69,21 @@ describe('a cluster-app cluster', () => {
       // The master runs its own hooks; its afterStartup comes once every server is ready.
       expect(lifecycleOf(events, 'master-1')).toEqual(['hook:beforeStartup', 'hook:afterStartup']);
       expect(at('master-1', 'hook:afterStartup')).toBeGreaterThan(lastStartup);
+
+      // Logs: each server writes its own file; the master prints its servers' lines readably.
+      for (const id of SERVER_IDS) {
+        const file = join(cluster.folder.dir, 'logs', `${id}.log`);
+        await cluster.waitFor(
+          `${id}'s log file`,
+          () => existsSync(file) && readFileSync(file, 'utf8').includes('every server is up'),
+        );
+        const line = JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1) ?? '{}') as Record<
+          string,
+          unknown
+        >;
+        expect(line).toMatchObject({ serverId: id, msg: 'every server is up', level: 30 });
+        expect(cluster.output(1_000)).toMatch(new RegExp(`\\[${id}\\] [\\d:.]+ INFO .*every server is up`));
+      }
 
       // Ctrl-C on the master: a graceful stop of every server, then the master exits 0.
       process.kill(cluster.masterPid, 'SIGINT');
