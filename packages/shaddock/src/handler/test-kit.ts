@@ -1,10 +1,13 @@
-import { Writable } from 'node:stream';
 import type { JsonObject, JsonValue } from '@shaddock/protocol';
-import { createLogger, type Logger, type LogLevel } from '../logging/index.js';
+import type { Logger, LogLevel } from '../logging/index.js';
 import type { ServerInfo } from '../membership/index.js';
 import type { Application } from '../server/index.js';
 import type { HandlerSession, SessionData } from '../session/index.js';
-import { type TestApplication, testApplication } from '../testing/index.js';
+import {
+  recordingLogger as recordingLoggerOf,
+  type TestApplication,
+  testApplication,
+} from '../testing/index.js';
 import { HandlerPipeline } from './handler-pipeline.js';
 
 /** For this folder's tests: an application for `current`, not started, with `configured` servers in its config. */
@@ -45,29 +48,17 @@ export function memorySession(data: Partial<SessionData> = {}): HandlerSession {
   return session;
 }
 
-/** A logger that keeps what it writes: the JSON lines, and the same parsed. */
+/** A logger that keeps what it writes: the JSON lines, and the same parsed (live arrays). */
 export interface RecordingLogger {
   readonly logger: Logger;
-  readonly lines: string[];
-  readonly records: Array<Record<string, unknown>>;
+  readonly lines: readonly string[];
+  readonly records: readonly Record<string, unknown>[];
 }
 
-/** For this folder's tests: a framework logger (pino) at `level` (default debug) that keeps its lines. */
+/** For this folder's tests: the testing kit's recording logger at `level` (default debug). */
 export function recordingLogger(level: LogLevel = 'debug'): RecordingLogger {
-  const lines: string[] = [];
-  const records: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      for (const line of String(chunk).split('\n')) {
-        if (line === '') continue;
-        lines.push(line);
-        records.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      callback();
-    },
-  });
-  const logger = createLogger({ serverId: 'test-1', serverType: 'test', level, file: false, stream });
-  return { logger, lines, records };
+  const { logger, text, records } = recordingLoggerOf(level);
+  return { logger, lines: text, records };
 }
 
 class BaseHandler {

@@ -6,6 +6,10 @@ export interface RecordingLogger {
   readonly logger: Logger;
   /** Every line written so far, as the JSON objects they are. */
   lines(): Array<Record<string, unknown>>;
+  /** The same lines as written, kept up to date (a live array). */
+  readonly text: readonly string[];
+  /** The same lines parsed, kept up to date (a live array). */
+  readonly records: readonly Record<string, unknown>[];
 }
 
 /**
@@ -21,17 +25,18 @@ export function recordingLogger(
   serverId = 'test-1',
   serverType = 'test',
 ): RecordingLogger {
-  const written: string[] = [];
+  const text: string[] = [];
+  const records: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer | string, _encoding, done) {
-      written.push(
-        ...String(chunk)
-          .split('\n')
-          .filter((line) => line.length > 0),
-      );
+      for (const line of String(chunk).split('\n')) {
+        if (line === '') continue;
+        text.push(line);
+        records.push(JSON.parse(line) as Record<string, unknown>);
+      }
       done();
     },
   });
   const logger = createLogger({ serverId, serverType, level, file: false, stream });
-  return { logger, lines: () => written.map((line) => JSON.parse(line) as Record<string, unknown>) };
+  return { logger, lines: () => [...records], text, records };
 }
