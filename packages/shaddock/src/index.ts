@@ -22,9 +22,14 @@ export {
 export {
   type AdminUser,
   type ClusterConfig,
+  DRIVER_VARIABLES,
+  type DriverConfig,
   loadClusterConfig,
   type MasterInfo,
+  type NatsServiceConfig,
   type ProcessIdentity,
+  type RedisServiceConfig,
+  type RpcTransport,
   readProcessIdentity,
 } from './config/index.js';
 export type { ClientAddress, ClientConnection, Connector, ConnectorConfig } from './connector/index.js';
@@ -87,9 +92,11 @@ export {
   type CreateAppOptions,
   createApp,
   type DriverContext,
+  type DriverPackage,
   type Drivers,
   type LogOptions,
   type Plugin,
+  type ServerOrders,
 } from './server/index.js';
 export {
   BackendSession,

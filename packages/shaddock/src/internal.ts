@@ -1,7 +1,7 @@
 /**
  * `shaddock/internal`: the framework's own parts that its benchmarks and tests drive directly,
- * below the application (the RPC client and server, the remote registry). Not for apps: these
- * change without notice.
+ * below the application (the RPC client and server, the remote registry), and the frame codec a
+ * second `RpcLink` (NATS) carries. Not for apps: these change without notice.
  */
 export {
   RemoteRegistry,
@@ -10,3 +10,13 @@ export {
   RpcServer,
   type RpcServerOptions,
 } from './rpc/index.js';
+export {
+  DEFAULT_MAX_FRAME_LENGTH,
+  decodePayload,
+  type FramedSocket,
+  FrameReader,
+  FrameWriter,
+  type PayloadHandler,
+  type PayloadHandlers,
+  type PayloadWriter,
+} from './transport/index.js';

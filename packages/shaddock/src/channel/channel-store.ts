@@ -43,6 +43,8 @@ export interface ChannelStore {
   destroy(channel: string): void | Promise<void>;
   /** The channels that have members. */
   channels(): readonly string[] | Promise<readonly string[]>;
+  /** Releases what the store holds open (its connection); called once, as the server stops. */
+  close?(): void | Promise<void>;
 }
 
 const NO_GROUPS: ReadonlyMap<string, readonly string[]> = new Map();

@@ -10,6 +10,7 @@ import {
   readAdminUsers,
 } from './admin-users.js';
 import { configCandidates, readConfigFile } from './config-file.js';
+import { type DriverConfig, driversAreEnvKeyed, readDriverConfig } from './drivers-config.js';
 import { type MasterInfo, masterIsEnvKeyed, readMaster } from './master.js';
 import { readServers, serversAreEnvKeyed } from './servers.js';
 
@@ -23,10 +24,12 @@ export interface ClusterConfig {
   readonly servers: readonly ServerInfo[];
   /** From `config/adminUser.*` and `SHADDOCK_ADMIN_USER`; empty when neither is there. */
   readonly adminUsers: readonly AdminUser[];
+  /** From `config/cluster.*` and the `SHADDOCK_…` variables: the scale-out services, if any. */
+  readonly drivers: DriverConfig;
 }
 
 /**
- * Loads `config/servers.*`, `config/master.*` and `config/adminUser.*` under `base` for `env`,
+ * Loads `config/servers.*`, `config/master.*`, `config/adminUser.*` and `config/cluster.*` under `base` for `env`,
  * validated; the first problem found throws one `ConfigError` naming the file and the field.
  *
  * Each file may be JSON or a module (`.js`, `.mjs`, `.cjs`: its default export, or the module
@@ -69,7 +72,15 @@ export async function loadClusterConfig(options: {
   const environment = options.environment ?? process.env;
   const adminUsers = mergeAdminUsers(fileUsers, adminUserFromVariable(environment[ADMIN_USER_VARIABLE]));
 
-  return { env, base, master, servers, adminUsers };
+  const driversFile = await readConfigFile(base, env, 'cluster', driversAreEnvKeyed);
+  const drivers = readDriverConfig(
+    driversFile?.file ?? path.join(base, 'config', 'cluster.json'),
+    driversFile?.value,
+    driversFile?.at ?? '',
+    environment,
+  );
+
+  return { env, base, master, servers, adminUsers, drivers };
 }
 
 function missing(base: string, env: string, name: string): ConfigError {

@@ -32,6 +32,11 @@ export class ServiceRegistry {
     return service as Services[Name];
   }
 
+  /** The service, or `undefined` where it is not provided (the master has no stores). */
+  find<Name extends keyof Services>(name: Name): Services[Name] | undefined {
+    return this.#services.get(name) as Services[Name] | undefined;
+  }
+
   has(name: keyof Services): boolean {
     return this.#services.has(name);
   }

@@ -1,4 +1,4 @@
-import type { ClusterConfig } from '../config/index.js';
+import { type ClusterConfig, LOCAL_DRIVER_CONFIG } from '../config/index.js';
 import { describeMembershipContract, type MembershipHarness } from '../testing/index.js';
 import { Master } from './master.js';
 import { MasterMembership } from './master-membership.js';
@@ -11,6 +11,7 @@ async function masterHarness(): Promise<MembershipHarness> {
     master: { id: 'master', host: '127.0.0.1', port: 0 },
     servers: [],
     adminUsers: [],
+    drivers: LOCAL_DRIVER_CONFIG,
   };
   const master = new Master({ config, entry: '/nowhere/app.js', log: () => {} });
   await master.start();

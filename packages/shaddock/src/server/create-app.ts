@@ -4,6 +4,7 @@ import { loadClusterConfig, readProcessIdentity, serverInfoFromIdentity } from '
 import { ConfigError, ErrorCode } from '../errors.js';
 import { MASTER_TYPE, type ServerInfo } from '../membership/index.js';
 import { Application } from './application.js';
+import { configuredDrivers } from './driver-packages.js';
 import { type Drivers, installDrivers, type LogOptions } from './drivers.js';
 
 /** Where `createApp` reads its identity and configuration; every field has a default. */
@@ -25,7 +26,8 @@ export interface CreateAppOptions {
   /**
    * The replaceable parts, each a factory called once at start-up; every one has an embedded
    * default (the master's registry or a fixed list for membership, TCP for the RPC link, memory for
-   * the stores, pino for the logger).
+   * the stores, pino for the logger). `config/cluster.*` may choose others (`@shaddock/nats`,
+   * `@shaddock/redis`); a driver given here wins over the config's.
    */
   readonly drivers?: Drivers;
   /** The default logger's level and file (`SHADDOCK_LOG_LEVEL`, `SHADDOCK_LOG_FILE` in the environment). */
@@ -65,9 +67,11 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Applica
       `server "${identity.serverId}" is not in the ${identity.env} servers and its arguments do not describe it`,
     );
   }
+  // `config/cluster.*` names the scale-out packages; drivers given here win over them.
+  const drivers = { ...(await configuredDrivers(cluster.drivers, base)), ...options.drivers };
   return installDrivers(
     { identity, cluster, server: currentServer, environment, ...(options.log ? { log: options.log } : {}) },
-    options.drivers ?? {},
+    drivers,
     (drivers) => new Application({ identity, cluster, currentServer, appDir, ...drivers }),
   );
 }

@@ -24,6 +24,14 @@ export interface DriverContext {
   readonly server: ServerInfo;
   /** The process's root logger (absent while the logger itself is made). */
   readonly logger: Logger;
+  /** What a driver that carries orders to this server (a NATS control subject) may ask of it. */
+  readonly orders: ServerOrders;
+}
+
+/** The orders a server takes from its cluster's control plane (a master, or a supervisor through NATS). */
+export interface ServerOrders {
+  /** Stops the server gracefully within `deadlineMs` (as `app.stop`), then ends the process. */
+  stop(deadlineMs: number): Promise<void>;
 }
 
 /**
@@ -37,7 +45,7 @@ export interface Drivers {
   /** How one server reaches another's remotes; default: length-prefixed frames over TCP. */
   readonly rpcLink?: (context: DriverContext) => RpcLink;
   /** The logger every part of the process writes to; default: pino, JSON lines. */
-  readonly logger?: (context: Omit<DriverContext, 'logger'>) => Logger;
+  readonly logger?: (context: Omit<DriverContext, 'logger' | 'orders'>) => Logger;
   /** Where channel membership is recorded (service `channelStore`); default: this process's memory. */
   readonly channelStore?: (context: DriverContext) => ChannelStore;
   /** Who is online on which frontend (service `statusStore`); default: this process's memory. */
@@ -52,7 +60,7 @@ export interface LogOptions {
   readonly file?: string | false;
 }
 
-interface InstallContext extends Omit<DriverContext, 'logger'> {
+interface InstallContext extends Omit<DriverContext, 'logger' | 'orders'> {
   readonly environment: NodeJS.ProcessEnv;
   readonly log?: LogOptions;
 }
@@ -74,9 +82,15 @@ export function installDrivers(
 ): Application {
   const logger = drivers.logger?.(context) ?? defaultLogger(context);
   setRootLogger(logger);
-  const full: DriverContext = { ...context, logger };
-  // The master's orders reach the application, which exists only once membership is made.
+  // Orders reach the application, which exists only once membership is made.
   let app: Application | undefined;
+  const orders: ServerOrders = {
+    async stop(deadlineMs) {
+      await app?.stop(false, deadlineMs);
+      process.exit(0);
+    },
+  };
+  const full: DriverContext = { ...context, logger, orders };
   const membership = drivers.membership?.(full) ?? defaultMembership(full, () => app);
   app = make({ membership, logger });
   app.services.provide('rpcLink', drivers.rpcLink?.(full) ?? tcpRpcLink);
@@ -114,10 +128,7 @@ function defaultMembership(context: DriverContext, app: () => Application | unde
   return new MasterMembership({
     master,
     server: context.server,
-    onStop: async (deadlineMs) => {
-      await app()?.stop(false, deadlineMs);
-      process.exit(0);
-    },
+    onStop: (deadlineMs) => context.orders.stop(deadlineMs),
     onAfterStartAll: async () => {
       const started = app();
       if (started) await afterStartAll(started);

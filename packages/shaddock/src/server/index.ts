@@ -5,4 +5,5 @@
  */
 export { Application, type Plugin } from './application.js';
 export { type CreateAppOptions, createApp } from './create-app.js';
-export type { DriverContext, Drivers, LogOptions } from './drivers.js';
+export type { DriverPackage } from './driver-packages.js';
+export type { DriverContext, Drivers, LogOptions, ServerOrders } from './drivers.js';

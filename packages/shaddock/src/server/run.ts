@@ -14,6 +14,9 @@ export interface RunnableApplication extends Kernel {
   stop(force?: boolean, deadlineMs?: number): Promise<void>;
 }
 
+/** How long `afterStartAll` waits for the listed servers before it says which are missing. */
+const AFTER_START_ALL_WARNING_MS = 30_000;
+
 /** How long a signal-started stop may take before the process exits anyway. */
 const SIGNAL_STOP_DEADLINE_MS = 10_000;
 
@@ -26,6 +29,8 @@ export async function startApplication(app: RunnableApplication): Promise<void> 
     await startServer(app);
   }
   app.enter(AppState.Started);
+  // Under a master, `afterStartAll` comes from it once every server is ready.
+  if (!app.isMaster() && !app.identity.master) afterEveryListedServer(app);
 }
 
 /** Stops `app`; see `Application.stop`. A second call waits for the first. */
@@ -77,8 +82,35 @@ async function startServer(app: RunnableApplication): Promise<void> {
   await app.lifecycle.run(LifecycleHook.AfterStartup, app);
   stopOnSignals(app);
   await app.membership.ready();
-  // Under a master, `afterStartAll` comes from it once every server is ready.
-  if (!app.identity.master) await afterStartAll(app);
+}
+
+/**
+ * Without a master (a fixed list, or NATS membership under any supervisor), `afterStartAll` runs
+ * once on each server when every server that the environment's `servers.json` lists is in its
+ * membership: servers added beyond the list do not hold it back, and one that never comes holds it
+ * back forever (logged once a while). The start itself does not wait for it.
+ */
+function afterEveryListedServer(app: RunnableApplication): void {
+  const listed = new Set(app.cluster.servers.map((server) => server.id));
+  listed.add(app.serverId);
+  const missing = (): string[] => [...listed].filter((id) => app.membership.get(id) === undefined);
+  let stopListening = (): void => {};
+  let warning: NodeJS.Timeout | undefined;
+  const check = (): void => {
+    if (missing().length > 0 || app.state !== AppState.Started) return;
+    stopListening();
+    clearTimeout(warning);
+    afterStartAll(app).catch((error: unknown) =>
+      app.logger.error({ err: error }, `afterStartAll failed: ${String(error)}`),
+    );
+  };
+  stopListening = app.membership.on('add', check);
+  warning = setTimeout(() => {
+    const absent = missing();
+    if (absent.length > 0) app.logger.warn(`afterStartAll waits for ${absent.join(', ')} to join`);
+  }, AFTER_START_ALL_WARNING_MS);
+  warning.unref();
+  check();
 }
 
 async function stop(app: RunnableApplication, force: boolean, deadlineMs: number): Promise<void> {
@@ -91,10 +123,18 @@ async function stop(app: RunnableApplication, force: boolean, deadlineMs: number
   }
   if (!force) await app.components.drain(deadlineMs, report);
   await app.components.stop(force, report);
-  try {
-    await app.membership.stop();
-  } catch (error) {
-    report(error instanceof Error ? error : new Error(String(error)));
+  const closes = [
+    () => app.membership.stop(),
+    () => app.services.find('rpcLink')?.close?.(),
+    () => app.services.find('channelStore')?.close?.(),
+    () => app.services.find('statusStore')?.close?.(),
+  ];
+  for (const close of closes) {
+    try {
+      await close();
+    } catch (error) {
+      report(error instanceof Error ? error : new Error(String(error)));
+    }
   }
   app.enter(AppState.Stopped);
 }

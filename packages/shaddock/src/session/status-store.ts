@@ -29,6 +29,8 @@ export interface StatusStore {
   removeFrontend(frontendId: string): void | Promise<void>;
   /** The sessions of `uid`, in the order they were added; none for an unknown uid. */
   lookup(uid: string): readonly StatusEntry[] | Promise<readonly StatusEntry[]>;
+  /** Releases what the store holds open (its connection); called once, as the server stops. */
+  close?(): void | Promise<void>;
 }
 
 const NO_ENTRIES: readonly StatusEntry[] = Object.freeze([]);

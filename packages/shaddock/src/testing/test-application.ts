@@ -1,4 +1,4 @@
-import type { ClusterConfig, ProcessIdentity } from '../config/index.js';
+import { type ClusterConfig, LOCAL_DRIVER_CONFIG, type ProcessIdentity } from '../config/index.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import { FixedMembership, type ServerInfo } from '../membership/index.js';
 import { Application } from '../server/index.js';
@@ -47,6 +47,7 @@ export function testApplication(
     master: { id: 'master', host: '127.0.0.1', port: 0 },
     servers,
     adminUsers: [],
+    drivers: LOCAL_DRIVER_CONFIG,
   };
   const logger =
     options.logger ??

@@ -12,7 +12,7 @@ export {
   type PayloadHandler,
   packValue,
 } from './frame-codec.js';
-export type { PayloadWriter } from './frame-writer.js';
+export { FrameWriter, type PayloadWriter } from './frame-writer.js';
 export type { FramedHandlers, FramedSocket, PayloadHandlers, SocketHandlers } from './framed-socket.js';
 export { type FramedListener, type ListenFramedOptions, listenFramed } from './listen.js';
 export { PayloadReader } from './payload-reader.js';

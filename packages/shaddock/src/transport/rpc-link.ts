@@ -44,6 +44,8 @@ export interface RpcLink {
     options: LinkListenOptions,
     onConnection: (socket: FramedSocket) => PayloadHandlers,
   ): Promise<LinkListener>;
+  /** Releases what the link holds open (a NATS connection); called once, as the server stops. */
+  close?(): void | Promise<void>;
 }
 
 /** The embedded default: length-prefixed frames over one TCP connection per pair of servers. */

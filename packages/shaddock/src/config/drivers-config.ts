@@ -1,0 +1,178 @@
+import { ConfigError, ErrorCode } from '../errors.js';
+import { fieldPath, isRecord } from './config-file.js';
+import { describe, type FieldSource, invalid, optionalString } from './fields.js';
+
+/** How servers carry RPC: a direct TCP mesh (default, fastest), or NATS where they cannot reach each other. */
+export type RpcTransport = 'tcp' | 'nats';
+
+/** Where the NATS servers are, and how to log in to them. */
+export interface NatsServiceConfig {
+  /** `nats://host:port` URLs; one is enough, the client learns the rest of a NATS cluster. */
+  readonly servers: readonly string[];
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+}
+
+/** Where Redis is. */
+export interface RedisServiceConfig {
+  /** `redis://[user:pass@]host:port[/db]`. */
+  readonly url: string;
+}
+
+/**
+ * The cluster's scale-out services, from `config/cluster.*` and the environment: with `nats`,
+ * membership (and, with `rpc.transport: 'nats'`, RPC) goes through NATS and no master is needed;
+ * with `redis`, channel membership and online status live in Redis. Without either, the cluster
+ * is the one-machine kind: the master's registry and memory stores.
+ */
+export interface DriverConfig {
+  /** Names the cluster on shared services: every subject, bucket and key starts with it. */
+  readonly name: string;
+  readonly nats?: NatsServiceConfig;
+  readonly redis?: RedisServiceConfig;
+  readonly rpc: { readonly transport: RpcTransport };
+}
+
+/** The variables that override `config/cluster.*` (one server can be pointed elsewhere without a file). */
+export const DRIVER_VARIABLES = {
+  name: 'SHADDOCK_CLUSTER',
+  nats: 'SHADDOCK_NATS_URL',
+  redis: 'SHADDOCK_REDIS_URL',
+  rpcTransport: 'SHADDOCK_RPC_TRANSPORT',
+} as const;
+
+const DEFAULT_NAME = 'shaddock';
+
+/** The one-machine cluster: no scale-out service, RPC over TCP. */
+export const LOCAL_DRIVER_CONFIG: DriverConfig = Object.freeze({
+  name: DEFAULT_NAME,
+  rpc: Object.freeze({ transport: 'tcp' as const }),
+});
+const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const FIELDS = new Set(['name', 'nats', 'redis', 'rpc']);
+
+/** A flat cluster file has its fields at the top; an env-keyed one only has environments. */
+export function driversAreEnvKeyed(content: unknown): boolean {
+  if (!isRecord(content) || Object.keys(content).some((key) => FIELDS.has(key))) return false;
+  const values = Object.values(content);
+  return values.length > 0 && values.every(isRecord);
+}
+
+/**
+ * Reads the driver config of one environment from the file's `content` (absent: no file), then
+ * applies the environment's variables. Throws a `ConfigError` naming the field.
+ */
+export function readDriverConfig(
+  file: string,
+  content: unknown,
+  at: string,
+  environment: NodeJS.ProcessEnv,
+): DriverConfig {
+  if (content !== undefined && !isRecord(content)) {
+    throw new ConfigError(
+      ErrorCode.ConfigInvalid,
+      file,
+      at === '' ? undefined : at,
+      `expected an object { name, nats, redis, rpc }, got ${describe(content)}`,
+    );
+  }
+  const record = content ?? {};
+  const source: FieldSource = { file, at, record };
+  for (const key of Object.keys(record)) {
+    if (!FIELDS.has(key))
+      throw invalid(source, key, `unknown field "${key}" (known: ${[...FIELDS].join(', ')})`);
+  }
+  const name = variable(environment, DRIVER_VARIABLES.name) ?? optionalString(source, 'name') ?? DEFAULT_NAME;
+  if (!NAME_PATTERN.test(name)) {
+    throw invalid(source, 'name', `cluster name "${name}" must be 1-64 letters, digits, "-" or "_"`);
+  }
+  const nats = readNats(source, variable(environment, DRIVER_VARIABLES.nats));
+  const redis = readRedis(source, variable(environment, DRIVER_VARIABLES.redis));
+  const transport = variable(environment, DRIVER_VARIABLES.rpcTransport) ?? readTransport(source);
+  if (transport !== 'tcp' && transport !== 'nats') {
+    throw invalid(source, 'rpc', `rpc transport "${transport}" is neither "tcp" nor "nats"`);
+  }
+  if (transport === 'nats' && nats === undefined) {
+    throw invalid(source, 'rpc', 'rpc transport "nats" needs a "nats" service (or SHADDOCK_NATS_URL)');
+  }
+  return {
+    name,
+    ...(nats === undefined ? {} : { nats }),
+    ...(redis === undefined ? {} : { redis }),
+    rpc: { transport },
+  };
+}
+
+function variable(environment: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = environment[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function readNats(source: FieldSource, fromEnvironment: string | undefined): NatsServiceConfig | undefined {
+  const value = source.record['nats'];
+  if (fromEnvironment !== undefined) {
+    const servers = fromEnvironment.split(',').map((url) => url.trim());
+    const rest = isRecord(value)
+      ? credentials({ ...source, record: value, at: fieldPath(source.at, 'nats') })
+      : {};
+    return { ...rest, servers: servers.map((url) => checkUrl(source, 'nats', url, ['nats:', 'tls:'])) };
+  }
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return { servers: [checkUrl(source, 'nats', value, ['nats:', 'tls:'])] };
+  if (!isRecord(value)) throw invalid(source, 'nats', `expected a URL or { servers, user, pass, token }`);
+  const inner: FieldSource = { ...source, record: value, at: fieldPath(source.at, 'nats') };
+  const raw = value['servers'];
+  const list = typeof raw === 'string' ? [raw] : raw;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((url) => typeof url === 'string')) {
+    throw invalid(inner, 'servers', 'expected a URL or a non-empty list of URLs');
+  }
+  return {
+    ...credentials(inner),
+    servers: list.map((url: string) => checkUrl(inner, 'servers', url, ['nats:', 'tls:'])),
+  };
+}
+
+function credentials(source: FieldSource): Omit<NatsServiceConfig, 'servers'> {
+  const user = optionalString(source, 'user');
+  const pass = optionalString(source, 'pass');
+  const token = optionalString(source, 'token');
+  return {
+    ...(user === undefined ? {} : { user }),
+    ...(pass === undefined ? {} : { pass }),
+    ...(token === undefined ? {} : { token }),
+  };
+}
+
+function readRedis(source: FieldSource, fromEnvironment: string | undefined): RedisServiceConfig | undefined {
+  if (fromEnvironment !== undefined)
+    return { url: checkUrl(source, 'redis', fromEnvironment, ['redis:', 'rediss:']) };
+  const value = source.record['redis'];
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return { url: checkUrl(source, 'redis', value, ['redis:', 'rediss:']) };
+  if (!isRecord(value)) throw invalid(source, 'redis', 'expected a URL or { url }');
+  const inner: FieldSource = { ...source, record: value, at: fieldPath(source.at, 'redis') };
+  const url = optionalString(inner, 'url');
+  if (url === undefined) throw invalid(inner, 'url', 'missing "url"');
+  return { url: checkUrl(inner, 'url', url, ['redis:', 'rediss:']) };
+}
+
+function readTransport(source: FieldSource): string {
+  const rpc = source.record['rpc'];
+  if (rpc === undefined) return 'tcp';
+  if (!isRecord(rpc)) throw invalid(source, 'rpc', 'expected { transport: "tcp" | "nats" }');
+  return optionalString({ ...source, record: rpc, at: fieldPath(source.at, 'rpc') }, 'transport') ?? 'tcp';
+}
+
+function checkUrl(source: FieldSource, key: string, url: string, protocols: readonly string[]): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalid(source, key, `"${url}" is not a URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw invalid(source, key, `"${url}" must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return url;
+}
