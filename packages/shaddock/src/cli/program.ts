@@ -5,6 +5,7 @@ import type { ServerInfo } from '../membership/index.js';
 import { type ConnectionOptions, withAdmin } from './connection.js';
 import { formatInitResult, initApp } from './init.js';
 import type { CliIo } from './io.js';
+import { runServer } from './server.js';
 import { startMaster } from './start.js';
 import { formatServerTable } from './table.js';
 
@@ -81,6 +82,20 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
         return;
       }
       result.code = await startMaster(options, io);
+    });
+
+  program
+    .command('server')
+    .description(
+      'run one server in this process, without a master (for systemd, Kubernetes or any supervisor)',
+    )
+    .argument('[fields...]', 'key=value fields describing a server that servers.json does not list')
+    .option('-d, --dir <dir>', 'the app folder, which holds config/', process.cwd())
+    .option('-e, --env <env>', 'the environment (default: NODE_ENV, else development)')
+    .option('-i, --id <serverId>', 'the server id (default: SHADDOCK_SERVER_ID)')
+    .option('--entry <file>', 'the app entry (default: app.js, else dist/app.js)')
+    .action(async (fields: string[], options: { dir: string; env?: string; id?: string; entry?: string }) => {
+      await runServer({ ...options, fields }, process.env);
     });
 
   withConnection(program.command('list'), defaultEnv)
