@@ -39,6 +39,8 @@ export interface BroadcastCommand {
   readonly durationMs: number;
   /** The longest wait after the last send for the last pushes (it ends once all are in). */
   readonly drainMs: number;
+  /** The route the notifies go to (default `chat.chatHandler.send`; the scale app also has `sendGlobal`). */
+  readonly route?: string;
 }
 
 /** Closes every client. */

@@ -295,7 +295,7 @@ export function runBroadcast(
         const body = chatBody(run, sent.bytes.length, Number(at / 1000n));
         sent.bytes.push(Buffer.from(JSON.stringify(body)));
         sent.at.push(at);
-        sender.notify(ROUTES.send, body);
+        sender.notify(command.route ?? ROUTES.send, body);
       }
       if (sent.bytes.length < total) {
         timer = setTimeout(tick, 1);

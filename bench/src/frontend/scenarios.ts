@@ -237,7 +237,10 @@ export interface KeepUp {
   readonly maxP99Ms: number;
 }
 
-/** One broadcast window at `rate` messages/s (each to every client), checked push by push. */
+/**
+ * One broadcast window at `rate` messages/s (each to every client), checked push by push; the
+ * notifies go to `route` (default `chat.chatHandler.send`).
+ */
 export async function measureBroadcast(
   target: RunningTarget,
   loader: LoaderProcess,
@@ -246,9 +249,10 @@ export async function measureBroadcast(
   drainMs: number,
   keepUp: KeepUp,
   health: HealthTracker,
+  route?: string,
 ): Promise<BroadcastMeasurement> {
   const { answer, cpu } = await measured(target, loader, () =>
-    loader.broadcast({ rate, durationMs, drainMs }),
+    loader.broadcast({ rate, durationMs, drainMs, ...(route === undefined ? {} : { route }) }),
   );
   return broadcastMeasurement(answer, cpu, keepUp, health.take(answer.health));
 }

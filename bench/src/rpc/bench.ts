@@ -1,27 +1,32 @@
 /**
- * The RPC benchmark: for each target (Shaddock, pinus-rpc, raw TCP) a server process and a client
- * process, started once per run and placed alike; for each in-flight level, a warm-up of each target, then
- * rounds; within a round the targets take turns in slices of ~250 ms (the first rotating). The CPU
- * time of both children is read from /proc around every slice.
+ * The RPC benchmark: for each target (Shaddock over TCP, Shaddock over NATS, pinus-rpc, raw TCP) a
+ * server process and a client process, started once per run and placed alike; for each in-flight
+ * level, a warm-up of each target, then rounds; within a round the targets take turns in slices of
+ * ~250 ms (the first rotating). The CPU time of both children (and, for the NATS target, of the
+ * nats-server process its messages go through) is read from /proc around every slice.
  */
 import { availableParallelism } from 'node:os';
 import type { TimingOptions } from '../measure.js';
 import { median } from '../measure.js';
 import { type CpuSample, type CpuUsage, cpuUsed, readProcessCpu, sumCpuUsage } from '../process-cpu.js';
 import type { LatencySummary } from './latency-histogram.js';
+import { pidListeningOn } from './listening-process.js';
 import type { LoadResult } from './messages.js';
 import { BenchChild, canPin, childScript, freePort } from './processes.js';
 
 /**
- * The targets: Shaddock and pinus-rpc, compared; `raw` (plain Node TCP, no RPC layer) is the
- * reference floor of the machine, to tell what the frameworks cost from what the OS costs.
+ * The targets: Shaddock over its TCP link, Shaddock over the NATS link (`nats`: the same RpcServer
+ * and RpcClient, every message through nats-server) and pinus-rpc, compared; `raw` (plain Node TCP,
+ * no RPC layer) is the reference floor of the machine, to tell what the frameworks cost from what
+ * the OS costs.
  */
-export const TARGETS = ['shaddock', 'pinus', 'raw'] as const;
+export const TARGETS = ['shaddock', 'nats', 'pinus', 'raw'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 /** Human names, for tables and progress lines. */
 export const TARGET_LABELS: Readonly<Record<TargetName, string>> = {
   shaddock: 'Shaddock',
+  nats: 'Shaddock over NATS',
   pinus: 'pinus-rpc',
   raw: 'raw TCP (reference)',
 };
@@ -29,6 +34,7 @@ export const TARGET_LABELS: Readonly<Record<TargetName, string>> = {
 /** How each target's calls travel. */
 export const TRANSPORTS: Readonly<Record<TargetName, string>> = {
   shaddock: 'Shaddock RpcServer/RpcClient: length-prefixed msgpack over TCP, writes coalesced per turn',
+  nats: 'the same Shaddock RpcServer/RpcClient over `NatsRpcLink` (@shaddock/nats): the TCP link’s frames as NATS messages, one per connection per turn, through nats-server on 127.0.0.1 (one NATS connection per process)',
   pinus:
     'pinus-rpc 1.7.4 defaults: MQTT mailbox/acceptor (mqtt-connection, JSON payloads), bufferMsg off (no flush timer)',
   raw: 'reference, no RPC layer: plain `net` sockets, a length prefix and the argument bytes echoed back, writes coalesced per turn',
@@ -36,6 +42,9 @@ export const TRANSPORTS: Readonly<Record<TargetName, string>> = {
 
 /** The default in-flight levels. */
 export const DEFAULT_LEVELS: readonly number[] = [1, 16, 256];
+
+/** Where the `nats` target's nats-server listens on 127.0.0.1 by default (the development machines' one). */
+export const DEFAULT_NATS_PORT = 4222;
 
 export interface RpcBenchOptions {
   /** Calls kept in flight, one set of measurements per level. */
@@ -49,20 +58,26 @@ export interface RpcBenchOptions {
    * vCPUs makes every call a cross-CPU wakeup, which can cost more than the call itself.
    */
   readonly pin?: boolean;
+  /** The port of the nats-server on 127.0.0.1 the `nats` target uses (default {@link DEFAULT_NATS_PORT}). */
+  readonly natsPort?: number;
   /** Runs the children with `--cpu-prof`, writing `<target>-<role>.cpuprofile` here. */
   readonly profileDir?: string;
   /** Hears one line per measurement and the children's output. */
   readonly log?: (line: string) => void;
 }
 
-/** The CPU both children used in one measurement. */
+/** The CPU both children (and the broker, for the `nats` target) used in one measurement. */
 export interface CpuFigures {
   readonly server: CpuUsage;
   readonly client: CpuUsage;
-  /** (server + client CPU time) / calls completed, in µs. */
+  /** The nats-server process's CPU over the same slices (`nats` target only; null when it could not be read). */
+  readonly broker: CpuUsage | null;
+  /** (server + client + broker CPU time) / calls completed, in µs. */
   readonly microsPerCall: number;
   readonly serverMicrosPerCall: number;
   readonly clientMicrosPerCall: number;
+  /** The broker's CPU time / calls completed, in µs; null without a broker. */
+  readonly brokerMicrosPerCall: number | null;
 }
 
 /** One measurement of one target at one level. */
@@ -97,19 +112,41 @@ export interface RpcRow {
   readonly clientMicrosPerCall: number;
   readonly serverCpuPercent: number;
   readonly clientCpuPercent: number;
+  /** The nats-server's share (`nats` target); null (or absent, in results older than the target) otherwise. */
+  readonly brokerMicrosPerCall?: number | null;
+  readonly brokerCpuPercent?: number | null;
   /** Summed over the rounds. */
   readonly errors: number;
 }
 
-/** Shaddock against pinus-rpc at one level: medians of the rounds' paired ratios. */
+/**
+ * One target against another at one level (Shaddock against pinus-rpc; Shaddock over NATS against
+ * pinus-rpc and against Shaddock over TCP): medians of the rounds' paired ratios.
+ */
 export interface RpcComparison {
   readonly inFlight: number;
-  /** Shaddock calls/s ÷ pinus-rpc calls/s: above 1, Shaddock is faster. */
+  /** The target compared (absent in results older than the `nats` target: `shaddock`). */
+  readonly subject?: TargetName;
+  /** What it is compared with (absent in results older than the `nats` target: `pinus`). */
+  readonly baseline?: TargetName;
+  /** subject calls/s ÷ baseline calls/s: above 1, the subject is faster. */
   readonly throughputRatio: number;
-  /** Shaddock CPU µs/call ÷ pinus-rpc CPU µs/call: below 1, Shaddock is cheaper. */
+  /** subject CPU µs/call ÷ baseline CPU µs/call: below 1, the subject is cheaper. */
   readonly cpuRatio: number;
-  /** Shaddock p99 ÷ pinus-rpc p99. */
+  /** subject p99 ÷ baseline p99. */
   readonly p99Ratio: number;
+}
+
+/** The pairs compared, when both targets ran: subject first. */
+export const COMPARED: readonly (readonly [TargetName, TargetName])[] = [
+  ['shaddock', 'pinus'],
+  ['nats', 'pinus'],
+  ['nats', 'shaddock'],
+];
+
+/** The subject and baseline of a comparison (older results name neither: Shaddock ÷ pinus-rpc). */
+export function comparisonPair(comparison: RpcComparison): readonly [TargetName, TargetName] {
+  return [comparison.subject ?? 'shaddock', comparison.baseline ?? 'pinus'];
 }
 
 export interface RpcBenchResult {
@@ -139,6 +176,8 @@ interface Pair {
   readonly target: TargetName;
   readonly server: BenchChild;
   readonly client: BenchChild;
+  /** The nats-server's pid (`nats` target), when it could be found. */
+  readonly broker: number | undefined;
 }
 
 /** Runs the benchmark; the children are stopped (killed if need be) before it returns or throws. */
@@ -154,15 +193,21 @@ export async function runRpcBenchmark(options: RpcBenchOptions): Promise<RpcBenc
   const children: BenchChild[] = [];
   const measurements: Measurement[] = [];
   const warmups: Measurement[] = [];
+  const natsPort = options.natsPort ?? DEFAULT_NATS_PORT;
+  // one cluster name per run: runs sharing the nats-server never answer each other's calls
+  const natsCluster = `bench-rpc-${process.pid}-${Date.now().toString(36)}`;
   try {
     const pairs = new Map<TargetName, Pair>();
     for (const target of targets) {
       const port = await freePort();
+      const broker = target === 'nats' ? pidListeningOn(natsPort) : undefined;
+      if (target === 'nats' && broker === undefined)
+        log(`nats: no process found listening on port ${natsPort}: nats-server's CPU is not counted`);
       const spawnRole = (role: 'server' | 'client', cpu: number): BenchChild => {
         const child = new BenchChild({
           label: `${target} ${role}`,
           script: childScript(`${target}-${role}`),
-          args: [String(port)],
+          args: target === 'nats' ? [String(natsPort), natsCluster] : [String(port)],
           nodeArgs:
             options.profileDir === undefined
               ? []
@@ -183,7 +228,7 @@ export async function runRpcBenchmark(options: RpcBenchOptions): Promise<RpcBenc
       await server.ready(START_TIMEOUT_MS);
       const client = spawnRole('client', CLIENT_CPU);
       await client.ready(START_TIMEOUT_MS);
-      pairs.set(target, { target, server, client });
+      pairs.set(target, { target, server, client, broker });
     }
     const order = targets.map((target) => pairs.get(target)!);
     const total = levels.length * targets.length * timing.rounds;
@@ -208,10 +253,11 @@ export async function runRpcBenchmark(options: RpcBenchOptions): Promise<RpcBenc
   const rows = levels.flatMap((inFlight) =>
     targets.map((target) => summarize(measurements, inFlight, target)),
   );
-  const comparisons =
-    targets.includes('shaddock') && targets.includes('pinus')
-      ? levels.map((inFlight) => compareAt(measurements, inFlight))
-      : [];
+  const comparisons = COMPARED.filter(
+    ([subject, baseline]) => targets.includes(subject) && targets.includes(baseline),
+  ).flatMap(([subject, baseline]) =>
+    levels.map((inFlight) => compareAt(measurements, inFlight, subject, baseline)),
+  );
   const problems = [...warmups, ...measurements].flatMap((m) =>
     m.problems.map(
       (problem) =>
@@ -227,6 +273,7 @@ interface RoundState {
   readonly servedBefore: number;
   readonly server: CpuUsage[];
   readonly client: CpuUsage[];
+  readonly broker: CpuUsage[];
   result: LoadResult | undefined;
 }
 
@@ -246,7 +293,7 @@ async function measureRound(
   const states: RoundState[] = [];
   for (const pair of pairs) {
     const { served } = await pair.server.request({ kind: 'stats' }, 'stats', START_TIMEOUT_MS);
-    states.push({ pair, servedBefore: served, server: [], client: [], result: undefined });
+    states.push({ pair, servedBefore: served, server: [], client: [], broker: [], result: undefined });
   }
   for (let slice = 0; slice < slices; slice++) {
     for (let turn = 0; turn < states.length; turn++) {
@@ -260,6 +307,7 @@ async function measureRound(
       const after = sample(state.pair);
       state.server.push(cpuUsed(before.server, after.server));
       state.client.push(cpuUsed(before.client, after.client));
+      if (before.broker && after.broker) state.broker.push(cpuUsed(before.broker, after.broker));
       state.result = result;
     }
   }
@@ -270,6 +318,7 @@ async function measureRound(
     const { served } = await pair.server.request({ kind: 'stats' }, 'stats', START_TIMEOUT_MS);
     const serverCpu = sumCpuUsage(pair.server.pid, state.server);
     const clientCpu = sumCpuUsage(pair.client.pid, state.client);
+    const brokerCpu = pair.broker === undefined ? null : sumCpuUsage(pair.broker, state.broker);
     const completed = result.calls + result.errors + result.mismatches;
     const perCall = (micros: number): number => (completed > 0 ? micros / completed : Number.NaN);
     measurements.push({
@@ -286,9 +335,11 @@ async function measureRound(
       cpu: {
         server: serverCpu,
         client: clientCpu,
-        microsPerCall: perCall(serverCpu.totalMicros + clientCpu.totalMicros),
+        broker: brokerCpu,
+        microsPerCall: perCall(serverCpu.totalMicros + clientCpu.totalMicros + (brokerCpu?.totalMicros ?? 0)),
         serverMicrosPerCall: perCall(serverCpu.totalMicros),
         clientMicrosPerCall: perCall(clientCpu.totalMicros),
+        brokerMicrosPerCall: brokerCpu === null ? null : perCall(brokerCpu.totalMicros),
       },
       problems: problemsOf(result, served - state.servedBefore),
     });
@@ -296,8 +347,12 @@ async function measureRound(
   return measurements;
 }
 
-function sample(pair: Pair): { server: CpuSample; client: CpuSample } {
-  return { server: readProcessCpu(pair.server.pid), client: readProcessCpu(pair.client.pid) };
+function sample(pair: Pair): { server: CpuSample; client: CpuSample; broker: CpuSample | undefined } {
+  return {
+    server: readProcessCpu(pair.server.pid),
+    client: readProcessCpu(pair.client.pid),
+    broker: pair.broker === undefined ? undefined : readProcessCpu(pair.broker),
+  };
 }
 
 function problemsOf(result: LoadResult, served: number): string[] {
@@ -327,17 +382,26 @@ function summarize(measurements: readonly Measurement[], inFlight: number, targe
     clientMicrosPerCall: mid((m) => m.cpu.clientMicrosPerCall),
     serverCpuPercent: mid((m) => m.cpu.server.percent),
     clientCpuPercent: mid((m) => m.cpu.client.percent),
+    brokerMicrosPerCall: mine.some((m) => m.cpu.broker === null)
+      ? null
+      : mid((m) => m.cpu.brokerMicrosPerCall ?? 0),
+    brokerCpuPercent: mine.some((m) => m.cpu.broker === null) ? null : mid((m) => m.cpu.broker?.percent ?? 0),
     errors: mine.reduce((sum, m) => sum + m.errors + m.mismatches, 0),
   };
 }
 
-function compareAt(measurements: readonly Measurement[], inFlight: number): RpcComparison {
+function compareAt(
+  measurements: readonly Measurement[],
+  inFlight: number,
+  subject: TargetName,
+  baseline: TargetName,
+): RpcComparison {
   const byRound = (target: TargetName): Map<number, Measurement> =>
     new Map(
       measurements.filter((m) => m.inFlight === inFlight && m.target === target).map((m) => [m.round, m]),
     );
-  const ours = byRound('shaddock');
-  const theirs = byRound('pinus');
+  const ours = byRound(subject);
+  const theirs = byRound(baseline);
   const ratios = (pick: (m: Measurement) => number): number =>
     median(
       [...ours].flatMap(([round, mine]) => {
@@ -347,6 +411,8 @@ function compareAt(measurements: readonly Measurement[], inFlight: number): RpcC
     );
   return {
     inFlight,
+    subject,
+    baseline,
     throughputRatio: ratios((m) => m.callsPerSecond),
     cpuRatio: ratios((m) => m.cpu.microsPerCall),
     p99Ratio: ratios((m) => m.latency.p99Ns),
@@ -361,11 +427,11 @@ function pad(value: number, width: number): string {
 function describe(m: Measurement): string {
   const status = m.problems.length === 0 ? 'ok' : `FAILED: ${m.problems.join('; ')}`;
   return [
-    `${TARGET_LABELS[m.target].padEnd(9)}`,
+    `${TARGET_LABELS[m.target].padEnd(18)}`,
     `${Math.round(m.callsPerSecond).toLocaleString('en-US').padStart(9)} calls/s`,
     `p50 ${formatMicros(m.latency.p50Ns / 1e3)} µs`,
     `p99 ${formatMicros(m.latency.p99Ns / 1e3)} µs`,
-    `CPU ${m.cpu.microsPerCall.toFixed(1)} µs/call (server ${m.cpu.server.percent.toFixed(0)}%, client ${m.cpu.client.percent.toFixed(0)}%)`,
+    `CPU ${m.cpu.microsPerCall.toFixed(1)} µs/call (server ${m.cpu.server.percent.toFixed(0)}%, client ${m.cpu.client.percent.toFixed(0)}%${m.cpu.broker ? `, nats-server ${m.cpu.broker.percent.toFixed(0)}%` : ''})`,
     `${m.calls.toLocaleString('en-US')} calls in ${m.elapsedMs.toFixed(0)} ms`,
     status,
   ].join('  ');

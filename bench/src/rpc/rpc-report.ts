@@ -2,6 +2,7 @@
 import type { BenchSetup } from '../measure.js';
 import { clockTicksPerSecond } from '../process-cpu.js';
 import {
+  comparisonPair,
   formatMicros,
   type RpcBenchResult,
   type RpcComparison,
@@ -36,7 +37,9 @@ export interface TargetCheck {
 /** The issue's targets checked against the rows (a target not measured is not met). */
 export function checkTargets(result: RpcBenchResult): TargetCheck[] {
   const spec = TARGETS_SPEC;
-  const comparison = result.comparisons.find((c) => c.inFlight === spec.throughputInFlight);
+  const comparison = result.comparisons.find(
+    (c) => c.inFlight === spec.throughputInFlight && isPair(c, 'shaddock', 'pinus'),
+  );
   const row = result.rows.find((r) => r.inFlight === spec.latencyInFlight && r.target === 'shaddock');
   const ratio = comparison && Number.isFinite(comparison.throughputRatio) ? comparison.throughputRatio : null;
   const p99 = row && Number.isFinite(row.p99Us) ? row.p99Us : null;
@@ -56,15 +59,44 @@ export function checkTargets(result: RpcBenchResult): TargetCheck[] {
   ];
 }
 
-/** The table: one row per level and target, the ratios on Shaddock's rows. */
+function isPair(comparison: RpcComparison, subject: TargetName, baseline: TargetName): boolean {
+  const [ours, theirs] = comparisonPair(comparison);
+  return ours === subject && theirs === baseline;
+}
+
+function ratio(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(2)}×` : '—';
+}
+
+/**
+ * The table: one row per level and target; on Shaddock's rows (TCP and NATS) their ratios to
+ * pinus-rpc, and on the NATS row its ratios to Shaddock over TCP. The NATS row's CPU includes the
+ * nats-server process's (its own column too).
+ */
 export function rpcTable(rows: readonly RpcRow[], comparisons: readonly RpcComparison[]): string {
+  const broker = rows.some((row) => typeof row.brokerMicrosPerCall === 'number');
+  const natsVsTcp = comparisons.some((c) => isPair(c, 'nats', 'shaddock'));
   const lines = [
-    '| in flight | target | calls/s | p50 µs | p99 µs | CPU µs/call (server + client) | server µs/call | client µs/call | server CPU | client CPU | calls/s ratio Shaddock/pinus | CPU/call ratio Shaddock/pinus |',
-    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    [
+      '| in flight | target | calls/s | p50 µs | p99 µs | CPU µs/call (server + client',
+      broker ? ' + nats-server' : '',
+      ') | server µs/call | client µs/call |',
+      broker ? ' nats-server µs/call |' : '',
+      ' server CPU | client CPU |',
+      broker ? ' nats-server CPU |' : '',
+      ' calls/s ratio ÷ pinus | CPU/call ratio ÷ pinus |',
+      natsVsTcp ? ' NATS ÷ TCP: calls/s · CPU/call · p99 |' : '',
+    ].join(''),
+    `| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |${broker ? ' ---: |' : ''} ---: | ---: |${broker ? ' ---: |' : ''} ---: | ---: |${natsVsTcp ? ' ---: |' : ''}`,
   ];
   for (const row of rows) {
-    const comparison =
-      row.target === 'shaddock' ? comparisons.find((c) => c.inFlight === row.inFlight) : undefined;
+    const toPinus = comparisons.find((c) => c.inFlight === row.inFlight && isPair(c, row.target, 'pinus'));
+    const toTcp =
+      row.target === 'nats'
+        ? comparisons.find((c) => c.inFlight === row.inFlight && isPair(c, 'nats', 'shaddock'))
+        : undefined;
+    const brokerMicros = typeof row.brokerMicrosPerCall === 'number' ? row.brokerMicrosPerCall : null;
+    const brokerPercent = typeof row.brokerCpuPercent === 'number' ? row.brokerCpuPercent : null;
     lines.push(
       [
         '',
@@ -76,10 +108,19 @@ export function rpcTable(rows: readonly RpcRow[], comparisons: readonly RpcCompa
         row.cpuMicrosPerCall.toFixed(1),
         row.serverMicrosPerCall.toFixed(1),
         row.clientMicrosPerCall.toFixed(1),
+        ...(broker ? [brokerMicros === null ? '' : brokerMicros.toFixed(1)] : []),
         `${row.serverCpuPercent.toFixed(0)}%`,
         `${row.clientCpuPercent.toFixed(0)}%`,
-        comparison ? `${comparison.throughputRatio.toFixed(2)}×` : '',
-        comparison ? `${comparison.cpuRatio.toFixed(2)}×` : '',
+        ...(broker ? [brokerPercent === null ? '' : `${brokerPercent.toFixed(0)}%`] : []),
+        toPinus ? ratio(toPinus.throughputRatio) : '',
+        toPinus ? ratio(toPinus.cpuRatio) : '',
+        ...(natsVsTcp
+          ? [
+              toTcp
+                ? `${ratio(toTcp.throughputRatio)} · ${ratio(toTcp.cpuRatio)} · ${ratio(toTcp.p99Ratio)}`
+                : '',
+            ]
+          : []),
         '',
       ]
         .join(' | ')
@@ -111,8 +152,9 @@ export function rpcReport(setup: BenchSetup, result: RpcBenchResult, checks: rea
     (check) =>
       `- ${check.name}: ${check.measured === null ? 'not measured' : check.measured.toFixed(2)} (target ${check.goal}) — **${check.met ? 'met' : 'missed'}**`,
   );
+  const nats = result.targets.includes('nats');
   return [
-    '# RPC: Shaddock vs pinus-rpc',
+    nats ? '# RPC: Shaddock (TCP and NATS links) vs pinus-rpc' : '# RPC: Shaddock vs pinus-rpc',
     '',
     ...(failed ? ['**FAILED: the run had errors (below); its figures do not count.**', ''] : []),
     rpcSetupLine(setup, result.placement),
@@ -124,6 +166,16 @@ export function rpcReport(setup: BenchSetup, result: RpcBenchResult, checks: rea
     'log-linear histogram (±1.6%). CPU µs/call: the CPU time of both processes over the measured window ÷ calls;',
     'server/client CPU: % of one core. Ratios: medians of the rounds’ paired ratios (Shaddock ÷ pinus-rpc; a CPU',
     'ratio below 1 means Shaddock spends less CPU per call).',
+    ...(nats
+      ? [
+          '',
+          'Shaddock over NATS: the same server and client as Shaddock over TCP, their link `NatsRpcLink`; every',
+          'call and reply goes client → nats-server → server and back. **Its CPU µs/call includes the nats-server',
+          'process’s CPU** (found by its listening port, read from /proc like the children’s, over the same slices),',
+          'also shown on its own; nats-server is shared, so what else uses it during the NATS slices counts too.',
+          'NATS ÷ TCP: Shaddock over NATS ÷ Shaddock over TCP, paired by round as above.',
+        ]
+      : []),
     '',
     ...targetLines,
     '',

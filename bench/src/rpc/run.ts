@@ -1,11 +1,12 @@
 /**
- * `npm run bench:rpc`: calls to a remote `echo(arg)` between two processes, Shaddock's RPC and
- * pinus-rpc side by side in one run (with plain Node TCP as the reference floor), at 1, 16 and
- * 256 calls in flight.
+ * `npm run bench:rpc`: calls to a remote `echo(arg)` between two processes, Shaddock's RPC over its
+ * TCP link and over the NATS link (through the nats-server on 127.0.0.1) and pinus-rpc side by side
+ * in one run (with plain Node TCP as the reference floor), at 1, 16 and 256 calls in flight.
  *
  * Options:
  * - `--quick`: 0.5 s per measurement (default 3 s); `--duration <ms>`, `--warmup <ms>`, `--rounds <n>`;
- * - `--levels 1,16,256`; `--targets shaddock,pinus,raw` (`raw`: plain Node TCP, no RPC layer);
+ * - `--levels 1,16,256`; `--targets shaddock,nats,pinus,raw` (`nats`: Shaddock over the NATS link;
+ *   `raw`: plain Node TCP, no RPC layer); `--nats-port <port>` (default 4222, on 127.0.0.1);
  * - `--pin`: servers on CPU 0, clients on CPU 1 (default: the scheduler places them);
  * - `--no-write`: print only, leave bench/results alone;
  * - `--profile` / `--profile-dir <dir>`: children under `node --cpu-prof`, profiles summarized,
@@ -21,14 +22,21 @@ import { parseArgs } from 'node:util';
 import { describeSetup, positive, type TimingOptions } from '../measure.js';
 import { clockTicksPerSecond } from '../process-cpu.js';
 import { writeResults } from '../report.js';
-import { DEFAULT_LEVELS, runRpcBenchmark, TARGETS, type TargetName, TRANSPORTS } from './bench.js';
+import {
+  DEFAULT_LEVELS,
+  DEFAULT_NATS_PORT,
+  runRpcBenchmark,
+  TARGETS,
+  type TargetName,
+  TRANSPORTS,
+} from './bench.js';
 import { ARGUMENT_BYTES } from './messages.js';
 import { formatProfileSummary, summarizeProfile } from './profile-summary.js';
 import { checkTargets, rpcReport, TARGETS_SPEC } from './rpc-report.js';
 
 const RESULTS_DIRECTORY = new URL('../../results/', import.meta.url);
 
-/** ~3 s per measurement: 3 levels × 3 targets × (3 rounds of 3 s + 1.5 s of warm-up) ≈ 100 s in all. */
+/** ~3 s per measurement: 3 levels × 4 targets × (3 rounds of 3 s + 1.5 s of warm-up) ≈ 130 s in all. */
 const FULL: TimingOptions = { durationMs: 3000, warmupMs: 1500, rounds: 3 };
 const QUICK: TimingOptions = { durationMs: 500, warmupMs: 300, rounds: 3 };
 
@@ -37,6 +45,7 @@ interface Options {
   readonly levels: readonly number[];
   readonly targets: readonly TargetName[];
   readonly pin: boolean;
+  readonly natsPort: number;
   /** Print only; leave bench/results alone (for experiments). */
   readonly write: boolean;
   readonly profile: boolean;
@@ -54,6 +63,7 @@ function readOptions(args: readonly string[]): Options {
       levels: { type: 'string' },
       targets: { type: 'string' },
       pin: { type: 'boolean', default: false },
+      'nats-port': { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       'profile-dir': { type: 'string' },
@@ -83,6 +93,7 @@ function readOptions(args: readonly string[]): Options {
     levels,
     targets,
     pin: values.pin,
+    natsPort: Math.round(positive('--nats-port', values['nats-port'], DEFAULT_NATS_PORT)),
     write: !values['no-write'],
     profile: values.profile || values['profile-dir'] !== undefined,
     profileDir: values['profile-dir'],
@@ -100,6 +111,7 @@ async function main(): Promise<void> {
     targets: options.targets,
     timing: options.timing,
     pin: options.pin,
+    natsPort: options.natsPort,
     ...(profileDir === undefined ? {} : { profileDir }),
     log: (line) => console.error(line),
   });
@@ -120,6 +132,7 @@ async function main(): Promise<void> {
       placement: result.placement,
       clockTicksPerSecond: clockTicksPerSecond(),
       argumentBytes: ARGUMENT_BYTES,
+      natsPort: result.targets.includes('nats') ? options.natsPort : null,
       transports: Object.fromEntries(result.targets.map((target) => [target, TRANSPORTS[target]])),
       targetsSpec: TARGETS_SPEC,
       checks,

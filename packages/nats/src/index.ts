@@ -1,1 +1,58 @@
-export {};
+/**
+ * `@shaddock/nats`: Shaddock's scale-out drivers on NATS. Named by `config/cluster.*` (`"nats"`),
+ * `createApp` loads this package and calls {@link createDrivers}: cluster membership on a JetStream
+ * KV bucket with sub-second failure detection (no master needed), the control plane that carries
+ * orders and elects the leading master, and, with `rpc: { transport: 'nats' }`, the RPC link over
+ * NATS for servers that cannot reach each other directly.
+ *
+ * @example
+ * // config/cluster.json
+ * { "production": { "name": "my-game", "nats": "nats://10.0.0.2:4222", "rpc": { "transport": "tcp" } } }
+ */
+import type { DriverConfig, Drivers } from 'shaddock';
+import { sharedNatsConnections } from './nats-connection.js';
+import { natsControlPlane } from './nats-control-plane.js';
+import { natsMembership } from './nats-membership.js';
+import { NatsRpcLink } from './nats-rpc-link.js';
+
+export { KvLeadership, type LeaseTiming } from './leadership.js';
+export {
+  type NatsConnectionOptions,
+  NatsConnections,
+  NatsUnreachable,
+  sharedNatsConnections,
+} from './nats-connection.js';
+export { NatsControlPlane, type NatsControlPlaneOptions, natsControlPlane } from './nats-control-plane.js';
+export type { MembershipTiming } from './membership-members.js';
+export {
+  NatsMembership,
+  type NatsMembershipOptions,
+  natsMembership,
+} from './nats-membership.js';
+export { NatsRpcLink, type NatsRpcLinkOptions, natsRpcLink } from './nats-rpc-link.js';
+
+/**
+ * The drivers of a cluster whose config names NATS: membership and the control plane always; the
+ * RPC link when `rpc.transport` is `nats` (else the TCP link, the default and fastest, stays).
+ * Every driver of a process shares one NATS connection.
+ */
+export function createDrivers(config: DriverConfig): Drivers {
+  const drivers: Drivers = {
+    membership: natsMembership(config),
+    controlPlane: natsControlPlane(config),
+  };
+  if (config.rpc.transport !== 'nats') return drivers;
+  return {
+    ...drivers,
+    rpcLink: (context) => {
+      const connections = sharedNatsConnections(config, context);
+      return new NatsRpcLink({
+        cluster: config.name,
+        connection: () => connections.acquire(),
+        release: () => connections.release(),
+        name: context.server.id,
+        logger: context.logger,
+      });
+    },
+  };
+}
