@@ -6,7 +6,7 @@
  * with `SIGKILL` instead, a fresh member process started after each. Both times are read on the
  * machine's monotonic clock, the observer stamping its view's news as it happens.
  */
-import { NatsConnections } from '@shaddock/nats';
+import { bucketStream, membersBucket, NatsConnections } from '@shaddock/nats';
 import { getLogger } from 'shaddock';
 import { median } from '../measure.js';
 import { HOST } from '../rpc/messages.js';
@@ -241,7 +241,7 @@ async function deleteBucket(natsPort: number, cluster: string): Promise<void> {
   });
   try {
     const nc = await connections.acquire();
-    await nc.request(`$JS.API.STREAM.DELETE.KV_shaddock_${cluster}_members`, new Uint8Array(), {
+    await nc.request(`$JS.API.STREAM.DELETE.${bucketStream(membersBucket(cluster))}`, new Uint8Array(), {
       timeout: 2_000,
     });
   } finally {

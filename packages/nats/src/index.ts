@@ -16,6 +16,7 @@ import { natsMembership } from './nats-membership.js';
 import { NatsRpcLink } from './nats-rpc-link.js';
 
 export { KvLeadership, type LeaseTiming } from './leadership.js';
+export type { MembershipTiming } from './membership-members.js';
 export {
   type NatsConnectionOptions,
   NatsConnections,
@@ -23,13 +24,13 @@ export {
   sharedNatsConnections,
 } from './nats-connection.js';
 export { NatsControlPlane, type NatsControlPlaneOptions, natsControlPlane } from './nats-control-plane.js';
-export type { MembershipTiming } from './membership-members.js';
 export {
   NatsMembership,
   type NatsMembershipOptions,
   natsMembership,
 } from './nats-membership.js';
 export { NatsRpcLink, type NatsRpcLinkOptions, natsRpcLink } from './nats-rpc-link.js';
+export { bucketStream, controlSubject, membersBucket } from './subjects.js';
 
 /**
  * The drivers of a cluster whose config names NATS: membership and the control plane always; the

@@ -11,6 +11,8 @@
  */
 import { createRequire } from 'node:module';
 
+export type { JsonObject, JsonValue } from '@shaddock/protocol';
+
 export {
   Channel,
   type ChannelMember,
@@ -64,15 +66,26 @@ export {
   type LifecycleListener,
   type Services,
 } from './kernel/index.js';
-export { getLogger, type Logger, LogLevel } from './logging/index.js';
+export {
+  getLogger,
+  type Logger,
+  LogLevel,
+  RepeatLimiter,
+  type RepeatLimiterOptions,
+} from './logging/index.js';
 export { MasterMembership } from './master/index.js';
 export {
+  type ControlPlane,
+  type LeaderCandidate,
+  type Leadership,
   LocalMembership,
   MASTER_TYPE,
   type Membership,
   type MembershipEvent,
   type MembershipView,
+  type RequestHandler,
   type ServerInfo,
+  type ServerOrder,
 } from './membership/index.js';
 export type {
   RemoteInstance,
