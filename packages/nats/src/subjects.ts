@@ -40,3 +40,13 @@ const SERVER_ID = /^[A-Za-z0-9_=/-]+(?:\.[A-Za-z0-9_=/-]+)*$/;
 export function isNatsSafeId(serverId: string): boolean {
   return serverId.length <= 256 && SERVER_ID.test(serverId);
 }
+
+/** Where masters answer each other's requests: `shaddock.<cluster>.masters.<id>`. */
+export function masterSubject(cluster: string, id: string): string {
+  return `${clusterSubject(cluster)}.masters.${id}`;
+}
+
+/** The JetStream KV bucket of a cluster's leader lease: `shaddock_<cluster>_leader`. */
+export function leaderBucket(cluster: string): string {
+  return `shaddock_${cluster}_leader`;
+}

@@ -43,6 +43,8 @@ export interface ChannelStore {
   destroy(channel: string): void | Promise<void>;
   /** The channels that have members. */
   channels(): readonly string[] | Promise<readonly string[]>;
+  /** Opens what the store needs (its connection), before the server's components start; rejects naming what is unreachable. */
+  connect?(): void | Promise<void>;
   /** Releases what the store holds open (its connection); called once, as the server stops. */
   close?(): void | Promise<void>;
 }

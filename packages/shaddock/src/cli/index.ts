@@ -1,4 +1,4 @@
-/** The `shaddock` command: `init`, `start`, `server`, `list`, `stop`, `kill`, `add`, `restart`. */
+/** The `shaddock` command: `init`, `start`, `server`, `master`, `list`, `stop`, `kill`, `add`, `restart`. */
 import { CommanderError } from 'commander';
 import { ShaddockError } from '../errors.js';
 import { type CliIo, processIo } from './io.js';

@@ -1,13 +1,24 @@
 import { Command, InvalidArgumentError } from 'commander';
+import type { ServerRow } from '../admin/index.js';
 import { readProcessIdentity, serverInfoFromIdentity } from '../config/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import type { ServerInfo } from '../membership/index.js';
 import { type ConnectionOptions, withAdmin } from './connection.js';
 import { formatInitResult, initApp } from './init.js';
 import type { CliIo } from './io.js';
+import { runMasterCommand } from './master.js';
 import { runServer } from './server.js';
 import { startMaster } from './start.js';
 import { formatServerTable } from './table.js';
+
+/** The line under `list` that says which master leads, when the cluster has several (scale-out). */
+function leaderLine(rows: readonly ServerRow[]): string {
+  const roles = rows.map((row) => ({ id: row.id, role: (row as { role?: unknown }).role }));
+  if (!roles.some((row) => row.role !== undefined)) return '';
+  const leader = roles.find((row) => row.role === 'leader')?.id ?? 'none';
+  const standbys = roles.filter((row) => row.role === 'standby').map((row) => row.id);
+  return `leader: ${leader}${standbys.length > 0 ? ` (standby: ${standbys.join(', ')})` : ''}\n`;
+}
 
 function port(value: string): number {
   const number = Number(value);
@@ -98,10 +109,38 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
       await runServer({ ...options, fields }, process.env);
     });
 
+  program
+    .command('master')
+    .description(
+      'run a master of a scale-out (NATS) cluster in the foreground: one of any number, on any host; ' +
+        'one leads, a standby takes over when it dies, and servers outlive it',
+    )
+    .option('-d, --dir <dir>', 'the app folder, which holds config/', process.cwd())
+    .option('-e, --env <env>', 'the environment (default: NODE_ENV, else development)')
+    .option('-i, --id <masterId>', "this master's id (default: from config/master.json); unique per master")
+    .option('--host <host>', 'the host admins reach it on (default: from config/master.json)')
+    .option('--port <port>', 'its admin port (default: from config/master.json)', port)
+    .option('--entry <file>', 'the app entry (default: app.js, else dist/app.js)')
+    .option('--spawn', 'also start the servers servers.json lists for this host that run nowhere yet')
+    .action(
+      async (options: {
+        dir: string;
+        env?: string;
+        id?: string;
+        host?: string;
+        port?: number;
+        entry?: string;
+        spawn?: boolean;
+      }) => {
+        await runMasterCommand(options, process.env);
+      },
+    );
+
   withConnection(program.command('list'), defaultEnv)
-    .description('list the master and every server')
+    .description('list the masters and every server (through any master)')
     .action(async (options: ConnectionOptions) => {
-      io.out(formatServerTable(await withAdmin(options, (admin) => admin.list())));
+      const rows = await withAdmin(options, (admin) => admin.list());
+      io.out(formatServerTable(rows) + leaderLine(rows));
     });
 
   withConnection(program.command('stop'), defaultEnv)

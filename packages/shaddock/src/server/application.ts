@@ -130,10 +130,13 @@ export class Application extends Kernel {
     return stopApplication(this, force, deadlineMs);
   }
 
-  /** Registers a plugin: its components, hooks and anything else its `install` does. */
-  use<Options>(plugin: Plugin<Options>, options: Options): this {
+  /**
+   * Registers a plugin: its components, hooks and anything else its `install` does. Its options
+   * may be left out when every one of them is optional.
+   */
+  use<Options>(plugin: Plugin<Options>, ...options: OptionsArgument<Options>): this {
     this.assertNotStarted(`use plugin "${plugin.name}"`);
-    plugin.install(this, options);
+    plugin.install(this, (options[0] ?? {}) as Options);
     return this;
   }
 
@@ -190,6 +193,9 @@ export class Application extends Kernel {
  * };
  * ```
  */
+/** A plugin's options as `use` takes them: optional when every option is. */
+type OptionsArgument<Options> = Partial<Options> extends Options ? [options?: Options] : [options: Options];
+
 export interface Plugin<Options = void> {
   readonly name: string;
   install(app: Application, options: Options): void;

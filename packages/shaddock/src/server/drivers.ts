@@ -10,7 +10,7 @@ import {
   setRootLogger,
 } from '../logging/index.js';
 import { MasterMembership } from '../master/index.js';
-import { FixedMembership, type Membership, type ServerInfo } from '../membership/index.js';
+import { type ControlPlane, FixedMembership, type Membership, type ServerInfo } from '../membership/index.js';
 import { MemoryStatusStore, type StatusStore } from '../session/index.js';
 import { type RpcLink, tcpRpcLink } from '../transport/index.js';
 import type { Application } from './application.js';
@@ -50,6 +50,18 @@ export interface Drivers {
   readonly channelStore?: (context: DriverContext) => ChannelStore;
   /** Who is online on which frontend (service `statusStore`); default: this process's memory. */
   readonly statusStore?: (context: DriverContext) => StatusStore;
+  /**
+   * Orders to any server, requests between masters, and their leader election (service
+   * `controlPlane`): what scale-out masters run on. No default: the one-machine master needs none.
+   */
+  readonly controlPlane?: (context: DriverContext) => ControlPlane;
+}
+
+declare module '../kernel/index.js' {
+  interface Services {
+    /** The cluster's control plane, when a driver package provides one (`Drivers.controlPlane`). */
+    controlPlane: ControlPlane;
+  }
 }
 
 /** The default logger's settings. */
@@ -94,6 +106,7 @@ export function installDrivers(
   const membership = drivers.membership?.(full) ?? defaultMembership(full, () => app);
   app = make({ membership, logger });
   app.services.provide('rpcLink', drivers.rpcLink?.(full) ?? tcpRpcLink);
+  if (drivers.controlPlane) app.services.provide('controlPlane', drivers.controlPlane(full));
   // the master holds no channels and no sessions: it opens no store
   if (!app.isMaster()) {
     app.services.provide('channelStore', drivers.channelStore?.(full) ?? new MemoryChannelStore());

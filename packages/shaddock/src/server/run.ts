@@ -3,7 +3,7 @@ import { connectorComponent } from '../connector/index.js';
 import type { HandlerSource } from '../handler/index.js';
 import { handlerComponent } from '../handler/index.js';
 import { AppState, type Component, type Kernel, LifecycleHook } from '../kernel/index.js';
-import { runMaster } from '../master/index.js';
+import { runClusterMaster, runMaster } from '../master/index.js';
 import { rpcComponent } from '../rpc/index.js';
 import { sessionComponent } from '../session/index.js';
 
@@ -54,7 +54,13 @@ const stops = new WeakMap<RunnableApplication, Promise<void>>();
 async function startMaster(app: RunnableApplication): Promise<void> {
   await app.lifecycle.run(LifecycleHook.BeforeStartup, app);
   const entry = process.argv[1] ?? '';
-  await runMaster({ config: app.cluster, entry, execArgv: process.execArgv });
+  if (app.cluster.drivers.nats === undefined) {
+    await runMaster({ config: app.cluster, entry, execArgv: process.execArgv });
+  } else {
+    // a scale-out cluster: one of several masters, servers detached from it (master/cluster-master.ts)
+    const controlPlane = app.services.find('controlPlane');
+    await runClusterMaster({ app, controlPlane, entry, execArgv: process.execArgv });
+  }
   await app.lifecycle.run(LifecycleHook.AfterStartup, app);
 }
 
@@ -74,7 +80,10 @@ function builtInComponents(app: RunnableApplication): Component[] {
 
 async function startServer(app: RunnableApplication): Promise<void> {
   for (const component of builtInComponents(app).reverse()) app.components.add(component, true);
-  // Membership first: it is full before any component needs it.
+  // Stores first (a Redis that is down fails the start, naming it), then membership: it is full
+  // before any component needs it.
+  await app.services.find('channelStore')?.connect?.();
+  await app.services.find('statusStore')?.connect?.();
   await app.membership.start();
   await app.lifecycle.run(LifecycleHook.BeforeStartup, app);
   await app.components.run('start');
@@ -126,6 +135,7 @@ async function stop(app: RunnableApplication, force: boolean, deadlineMs: number
   const closes = [
     () => app.membership.stop(),
     () => app.services.find('rpcLink')?.close?.(),
+    () => app.services.find('controlPlane')?.close(),
     () => app.services.find('channelStore')?.close?.(),
     () => app.services.find('statusStore')?.close?.(),
   ];

@@ -29,6 +29,8 @@ export interface StatusStore {
   removeFrontend(frontendId: string): void | Promise<void>;
   /** The sessions of `uid`, in the order they were added; none for an unknown uid. */
   lookup(uid: string): readonly StatusEntry[] | Promise<readonly StatusEntry[]>;
+  /** Opens what the store needs (its connection), before the server's components start; rejects naming what is unreachable. */
+  connect?(): void | Promise<void>;
   /** Releases what the store holds open (its connection); called once, as the server stops. */
   close?(): void | Promise<void>;
 }

@@ -1,0 +1,294 @@
+// Leader election on a JetStream KV lease, against a real NATS (127.0.0.1:4222, or
+// SHADDOCK_TEST_NATS_URL): one leader among many, an immediate takeover on resignation, a takeover
+// within the lease when the leader is cut off (its connection closed: no resignation), never two
+// leaders at once, and a stale lease left by a dead process.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { jetstream } from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { LeaderCandidate } from 'shaddock';
+import { recordingLogger, waitUntil } from 'shaddock/testing';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_LEASE_TIMING, KvLeadership } from './leadership.js';
+
+const NATS_URL = process.env['SHADDOCK_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+const reachable = await isListening(NATS_URL);
+if (!reachable && process.env['CI'] !== 'true') {
+  console.log(`[leadership.test] skipped: no NATS with JetStream at ${NATS_URL} (start nats-server -js)`);
+}
+if (!reachable && process.env['CI'] === 'true') {
+  it('has NATS to test against', () => {
+    throw new Error(`no NATS with JetStream at ${NATS_URL}: CI must provide one`);
+  });
+}
+
+const measured: string[] = [];
+const log = recordingLogger('info');
+
+const NATS_SERVER = process.env['SHADDOCK_TEST_NATS_SERVER'] ?? '/usr/sbin/nats-server';
+
+/** One candidate with a connection of its own, so that cutting it off cuts off this candidate only. */
+interface Candidate {
+  readonly id: string;
+  readonly connection: NatsConnection;
+  readonly leadership: KvLeadership;
+  /** Every (leader, self) it was told of. */
+  readonly changes: { leader: string | undefined; self: boolean }[];
+}
+
+/** Candidates of one election (a bucket of their own); `close()` resigns them and removes the bucket. */
+class Election {
+  readonly bucket =
+    `shaddock_t${Date.now().toString(36)}${Math.floor(Math.random() * 1e9).toString(36)}_leader`;
+  readonly candidates: Candidate[] = [];
+  readonly #url: string;
+
+  constructor(url = NATS_URL) {
+    this.#url = url;
+  }
+
+  async join(id: string): Promise<Candidate> {
+    const connection = await connect({
+      servers: this.#url,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+      pingInterval: 1_000,
+    });
+    const changes: Candidate['changes'] = [];
+    const open = (): Promise<KV> =>
+      new Kvm(jetstream(connection)).create(this.bucket, { storage: 'memory', history: 1 });
+    const candidate: LeaderCandidate = { id, host: '127.0.0.1', port: 3005 };
+    const leadership = await KvLeadership.campaign({
+      open,
+      key: 'leader',
+      candidate,
+      onChange: (leader, self) => changes.push({ leader: leader?.id, self }),
+      logger: log.logger,
+    });
+    const joined = { id, connection, leadership, changes };
+    this.candidates.push(joined);
+    return joined;
+  }
+
+  leaders(): string[] {
+    return this.candidates.filter((candidate) => candidate.leadership.isLeader()).map(({ id }) => id);
+  }
+
+  async close(): Promise<void> {
+    for (const candidate of this.candidates) {
+      if (!candidate.connection.isClosed()) await candidate.leadership.resign().catch(() => {});
+      await candidate.connection.close().catch(() => {});
+    }
+    const connection = await connect({ servers: this.#url, timeout: 2_000 }).catch(() => undefined);
+    if (connection === undefined) return;
+    try {
+      await (await new Kvm(connection).open(this.bucket)).destroy();
+    } catch {
+      // never made
+    } finally {
+      await connection.close();
+    }
+  }
+}
+
+const elections: Election[] = [];
+function election(url?: string): Election {
+  const made = new Election(url);
+  elections.push(made);
+  return made;
+}
+
+afterEach(async () => {
+  await Promise.all(elections.splice(0).map((made) => made.close()));
+});
+
+afterAll(() => {
+  if (measured.length > 0) console.log(`[leadership.test] measured: ${measured.join('; ')}`);
+});
+
+/** Samples `election` every 5 ms until `stop()`, recording whether two candidates ever led at once. */
+function watchForTwoLeaders(made: Election): { stop(): string[][] } {
+  const overlaps: string[][] = [];
+  const timer = setInterval(() => {
+    const leaders = made.leaders();
+    if (leaders.length > 1) overlaps.push(leaders);
+  }, 5);
+  return {
+    stop() {
+      clearInterval(timer);
+      return overlaps;
+    },
+  };
+}
+
+describe.skipIf(!reachable)('KvLeadership', () => {
+  it('elects the first candidate; the others see it lead', async () => {
+    const made = election();
+    const first = await made.join('master-1');
+    expect(first.leadership.isLeader()).toBe(true);
+    expect(first.changes.at(-1)).toEqual({ leader: 'master-1', self: true });
+    const second = await made.join('master-2');
+    const third = await made.join('master-3');
+    expect(second.leadership.isLeader()).toBe(false);
+    expect(third.leadership.leader()).toMatchObject({ id: 'master-1', host: '127.0.0.1', port: 3005 });
+    expect(second.changes.at(-1)).toEqual({ leader: 'master-1', self: false });
+    // a few renewals later, still the same leader
+    await new Promise((resolve) => setTimeout(resolve, DEFAULT_LEASE_TIMING.leaseMs + 500));
+    expect(made.leaders()).toEqual(['master-1']);
+  });
+
+  it('elects exactly one of many candidates that start at once', async () => {
+    const made = election();
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((id) => made.join(`master-${id}`)));
+    expect(made.leaders()).toHaveLength(1);
+    const [leader] = made.leaders();
+    for (const candidate of made.candidates) expect(candidate.leadership.leader()?.id).toBe(leader);
+  });
+
+  it('hands over at once when the leader resigns', async () => {
+    const made = election();
+    const first = await made.join('master-1');
+    const second = await made.join('master-2');
+    const resignedAt = performance.now();
+    await first.leadership.resign();
+    await waitUntil(() => second.leadership.isLeader(), 3_000, 'the standby leads');
+    const tookMs = performance.now() - resignedAt;
+    measured.push(`after a resignation ${Math.round(tookMs)} ms`);
+    expect(tookMs).toBeLessThan(DEFAULT_LEASE_TIMING.leaseMs);
+    expect(second.changes.at(-1)).toEqual({ leader: 'master-2', self: true });
+  });
+
+  it('a standby takes over within the lease when the leader is cut off, never with two leaders at once', async () => {
+    const made = election();
+    const first = await made.join('master-1');
+    const second = await made.join('master-2');
+    const third = await made.join('master-3');
+    const overlaps = watchForTwoLeaders(made);
+    // no resignation: the connection is gone, as when the process is killed
+    const cutAt = performance.now();
+    await first.connection.close();
+    await waitUntil(
+      () => made.leaders().length === 1 && !first.leadership.isLeader(),
+      5_000,
+      'a standby leads',
+    );
+    const tookMs = performance.now() - cutAt;
+    measured.push(`after the leader was cut off ${Math.round(tookMs)} ms`);
+    expect(tookMs).toBeLessThanOrEqual(3_000);
+    expect(overlaps.stop()).toEqual([]);
+    const [leader] = made.leaders();
+    expect([second.id, third.id]).toContain(leader);
+    // the one that lost the race follows the new leader
+    const other = leader === second.id ? third : second;
+    await waitUntil(() => other.leadership.leader()?.id === leader, 2_000, 'the other standby follows');
+  });
+
+  it('a new candidate takes over a lease left by a process that died', async () => {
+    const made = election();
+    const dead = await made.join('master-1');
+    await dead.connection.close();
+    const startedAt = performance.now();
+    const next = await made.join('master-2');
+    // the old lease is still there, and looks alive until it has not moved for a whole lease
+    expect(next.leadership.isLeader()).toBe(false);
+    expect(next.leadership.leader()?.id).toBe('master-1');
+    await waitUntil(() => next.leadership.isLeader(), 5_000, 'the new candidate leads');
+    const tookMs = performance.now() - startedAt;
+    expect(tookMs).toBeGreaterThanOrEqual(DEFAULT_LEASE_TIMING.leaseMs - 50);
+    expect(tookMs).toBeLessThanOrEqual(DEFAULT_LEASE_TIMING.leaseMs + 1_000);
+  });
+
+  it.skipIf(!existsSync(NATS_SERVER))(
+    'elects one leader again after its NATS server restarted (the memory bucket lost), never two at once',
+    async () => {
+      const nats = await ownNatsServer();
+      const made = election(nats.url);
+      const first = await made.join('master-1');
+      await made.join('master-2');
+      expect(made.leaders()).toEqual(['master-1']);
+      const overlaps = watchForTwoLeaders(made);
+      await nats.stop();
+      // cut off: the leader stops calling itself leader once it cannot renew
+      await waitUntil(() => made.leaders().length === 0, 3_000, 'nobody leads while NATS is down');
+      expect(first.leadership.isLeader()).toBe(false);
+      const restartedAt = performance.now();
+      await nats.start();
+      await waitUntil(() => made.leaders().length === 1, 10_000, 'one leader again');
+      measured.push(`a leader again ${Math.round(performance.now() - restartedAt)} ms after NATS came back`);
+      // and it stays one, both agreeing on it
+      await new Promise((resolve) => setTimeout(resolve, DEFAULT_LEASE_TIMING.leaseMs));
+      expect(made.leaders()).toHaveLength(1);
+      const [leader] = made.leaders();
+      for (const candidate of made.candidates) expect(candidate.leadership.leader()?.id).toBe(leader);
+      expect(overlaps.stop()).toEqual([]);
+    },
+    30_000,
+  );
+
+  it('a leader that resigned leads no more, and a candidate that comes back later is a standby', async () => {
+    const made = election();
+    const first = await made.join('master-1');
+    const second = await made.join('master-2');
+    await first.leadership.resign();
+    expect(first.leadership.isLeader()).toBe(false);
+    expect(first.leadership.leader()).toBeUndefined();
+    await waitUntil(() => second.leadership.isLeader(), 3_000, 'the standby leads');
+    const again = await made.join('master-1');
+    expect(again.leadership.isLeader()).toBe(false);
+    expect(again.leadership.leader()?.id).toBe('master-2');
+  });
+});
+
+/** A nats-server of the test's own (JetStream, memory only), which it can kill and start again on the same port. */
+async function ownNatsServer(): Promise<{ url: string; start(): Promise<void>; stop(): Promise<void> }> {
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: chosen } = probe.address() as { port: number };
+      probe.close(() => resolve(chosen));
+    });
+  });
+  const url = `nats://127.0.0.1:${port}`;
+  let running: ChildProcess | undefined;
+  const stop = async (): Promise<void> => {
+    const process = running;
+    running = undefined;
+    if (process === undefined || process.exitCode !== null || process.signalCode !== null) return;
+    const exited = once(process, 'exit');
+    process.kill('SIGKILL');
+    await exited;
+  };
+  const start = async (): Promise<void> => {
+    running = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js'], { stdio: 'ignore' });
+    const deadline = Date.now() + 10_000;
+    while (!(await isListening(url))) {
+      if (Date.now() > deadline || running.exitCode !== null)
+        throw new Error(`nats-server on ${port} did not start`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  await start();
+  ownServers.push(stop);
+  return { url, start, stop };
+}
+
+const ownServers: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  await Promise.all(ownServers.map((stop) => stop()));
+});
+
+async function isListening(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (result: boolean): void => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.connect(Number(port) || 4222, hostname, () => done(true));
+  });
+}
