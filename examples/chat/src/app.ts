@@ -3,8 +3,9 @@
 // Handlers and remotes are found by Pomelo's convention, compiled: dist/app/servers/<type>/
 // {handler,remote}/*.js; config/ stays in the example's folder.
 import { type ConnectorConfig, createApp } from 'shaddock';
-import { clusterBanner } from './app/banner.js';
+import { clusterBanner, serverReadyLine } from './app/banner.js';
 import { webServer } from './app/components/web-server.js';
+import { forgetPreviousRun, roomsInRedis } from './app/rooms/index.js';
 import { roomRoute } from './app/routes.js';
 
 const app = await createApp();
@@ -13,17 +14,29 @@ app.set('name', 'shaddock-chat');
 // A room lives on one chat server: route every chat call by the room's name.
 app.route('chat', roomRoute(app));
 
+// With Redis in the cluster's config (the `scale` environment), rooms live there, as global
+// channels that every chat server reads and every connector clears of its previous run's users.
+if (roomsInRedis(app)) {
+  const { globalChannel } = await import('@shaddock/redis');
+  app.configure('all', 'chat|connector', (app) => app.use(globalChannel, {}));
+  app.configure('all', 'connector', (app) => app.beforeStartup(forgetPreviousRun));
+}
+
 app.configure('all', 'gate|connector', (app) => {
   // A heartbeat every 10 s: a client silent for 20 s is closed, and leaves its room.
   // Over 20 requests a second from one connection are answered 429.
   app.set('connectorConfig', {
     heartbeat: 10,
     rateLimit: { requests: 20, perMs: 1_000 },
-    // In production, clients come from other machines: take every interface.
-    ...(app.env === 'production' ? { listenHost: '0.0.0.0' } : {}),
+    // In production and on Kubernetes, clients come from other machines: take every interface.
+    ...(app.env === 'production' || app.env === 'kubernetes' ? { listenHost: '0.0.0.0' } : {}),
   } satisfies ConnectorConfig);
 });
 app.configure('all', 'gate', (app) => app.load(webServer));
 app.configure('all', 'master', (app) => app.afterStartup((app) => console.log(clusterBanner(app))));
+// Without a master (`shaddock server`), each server says when the cluster around it is complete.
+if (!app.isMaster() && app.identity.master === undefined) {
+  app.afterStartAll((app) => app.logger.info(serverReadyLine(app)));
+}
 
 await app.start();

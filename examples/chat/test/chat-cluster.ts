@@ -1,8 +1,11 @@
 // Runs the built chat example (dist/) as real processes for the tests: a temporary app folder with
-// config/ for the environment `test` (free ports on 127.0.0.1) and `dist` linked to the example's,
-// the master started as `node <folder>/dist/app.js env=test`, and a stop that always leaves no
-// process behind. (A small local copy of what packages/shaddock/test/support does: the lint rule
-// keeps examples from importing another package's files.)
+// config/ on free ports of 127.0.0.1 and `dist` linked to the example's, and a stop that always
+// leaves no process behind. Two ways: `startChatCluster`, the master started as
+// `node <folder>/dist/app.js env=test` (the one-machine cluster); `startScaleChatCluster`, the
+// `scale` environment (NATS and Redis, no master), every server its own
+// `shaddock server --env scale --id <id> --dir <folder>`. (A small local copy of what
+// packages/shaddock/test/support does: the lint rule keeps examples from importing another
+// package's files.)
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   mkdirSync,
@@ -13,12 +16,20 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const EXAMPLE = fileURLToPath(new URL('..', import.meta.url));
+/** The `shaddock` command of the framework the example depends on (`<package>/bin/shaddock.js`). */
+const SHADDOCK_BIN = join(
+  dirname(createRequire(join(EXAMPLE, 'package.json')).resolve('shaddock')),
+  '..',
+  'bin',
+  'shaddock.js',
+);
 
 /** Whether something can listen on this port of 127.0.0.1 now. */
 function canListen(port: number): Promise<boolean> {
@@ -116,46 +127,72 @@ export interface ChatCluster {
   stop(): Promise<number[]>;
 }
 
-/** Starts the built chat example with 1 gate, 2 connectors and 2 chat servers, and resolves once it is up. */
-export async function startChatCluster(): Promise<ChatCluster> {
-  const host = '127.0.0.1';
+type ServerEntry = { id: string; port?: number; clientPort?: number } & Record<string, unknown>;
+
+/** 1 gate, 2 connectors and 2 chat servers on free ports of `host`, as `servers.json` lists them by type. */
+async function testServers(host: string, connectorFields: Record<string, unknown> = {}) {
   const gatePort = await freePort();
   const webPort = await freePort();
-  const servers = {
+  const connector = async (id: string): Promise<ServerEntry> => ({
+    id,
+    host,
+    port: await freePort(),
+    clientPort: await freePort(),
+    frontend: true,
+    ...connectorFields,
+  });
+  const servers: Record<string, ServerEntry[]> = {
     gate: [{ id: 'gate-1', host, clientPort: gatePort, frontend: true, webPort }],
-    connector: [
-      {
-        id: 'connector-1',
-        host,
-        port: await freePort(),
-        clientPort: await freePort(),
-        frontend: true,
-        'auto-restart': true,
-      },
-      {
-        id: 'connector-2',
-        host,
-        port: await freePort(),
-        clientPort: await freePort(),
-        frontend: true,
-        'auto-restart': true,
-      },
-    ],
+    connector: [await connector('connector-1'), await connector('connector-2')],
     chat: [
       { id: 'chat-1', host, port: await freePort() },
       { id: 'chat-2', host, port: await freePort() },
     ],
   };
+  return { servers, gatePort, webPort };
+}
+
+/** The servers as {@link TestServer}s. */
+function serverList(servers: Record<string, ServerEntry[]>): TestServer[] {
+  return Object.entries(servers).flatMap(([serverType, entries]) =>
+    entries.map((entry) => ({
+      id: entry.id,
+      serverType,
+      ...(entry.port === undefined ? {} : { port: entry.port }),
+      ...(entry.clientPort === undefined ? {} : { clientPort: entry.clientPort }),
+    })),
+  );
+}
+
+/**
+ * A temporary app folder: config/ for environment `env` (these servers, a master on a free port,
+ * the chat's dictionary, and `cluster` as config/cluster.json when given), and `dist` linked to
+ * the example's: the app's base is the folder above its entry's.
+ */
+async function writeAppFolder(
+  env: string,
+  host: string,
+  servers: Record<string, ServerEntry[]>,
+  cluster?: unknown,
+): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'shaddock-chat-'));
   mkdirSync(join(dir, 'config'));
   const write = (name: string, content: unknown): void =>
     writeFileSync(join(dir, 'config', name), JSON.stringify(content, null, 2));
-  write('servers.json', { test: servers });
-  write('master.json', { test: { id: 'master-1', host, port: await freePort() } });
+  write('servers.json', { [env]: servers });
+  write('master.json', { [env]: { id: 'master-1', host, port: await freePort() } });
   write('adminUser.json', []);
   write('dictionary.json', ['onChat', 'onAdd', 'onLeave']);
-  // The app's base is the folder above its entry's: this folder, with the test config.
+  if (cluster !== undefined) write('cluster.json', cluster);
   symlinkSync(join(EXAMPLE, 'dist'), join(dir, 'dist'), 'dir');
+  return dir;
+}
+
+/** Starts the built chat example with 1 gate, 2 connectors and 2 chat servers, and resolves once it is up. */
+export async function startChatCluster(): Promise<ChatCluster> {
+  const host = '127.0.0.1';
+  const { servers, gatePort, webPort } = await testServers(host, { 'auto-restart': true });
+  const dir = await writeAppFolder('test', host, servers);
 
   const environment: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test' };
   delete environment['SHADDOCK_ADMIN_USER'];
@@ -211,14 +248,7 @@ export async function startChatCluster(): Promise<ChatCluster> {
     throw error;
   }
 
-  const list: TestServer[] = Object.entries(servers).flatMap(([serverType, entries]) =>
-    entries.map((entry: { id: string; port?: number; clientPort?: number }) => ({
-      id: entry.id,
-      serverType,
-      ...(entry.port === undefined ? {} : { port: entry.port }),
-      ...(entry.clientPort === undefined ? {} : { clientPort: entry.clientPort }),
-    })),
-  );
+  const list = serverList(servers);
   return {
     dir,
     gate: { host, port: gatePort },
@@ -239,6 +269,181 @@ export async function startChatCluster(): Promise<ChatCluster> {
         }
       }
       return undefined;
+    },
+    stop,
+  };
+}
+
+/** Where a scale-out cluster's shared services are, and the name that keeps its keys apart. */
+export interface ScaleServices {
+  /** The cluster's name (`SHADDOCK_CLUSTER`): every NATS bucket and Redis key of it carries it. */
+  readonly cluster: string;
+  readonly nats: string;
+  readonly redis: string;
+}
+
+/**
+ * The services the example's `scale` environment uses (config/cluster.json), as its servers will
+ * read them: `SHADDOCK_NATS_URL` and `SHADDOCK_REDIS_URL` win over the file when set.
+ */
+export function scaleServices(cluster: string): ScaleServices {
+  const file = JSON.parse(readFileSync(join(EXAMPLE, 'config', 'cluster.json'), 'utf8')) as {
+    scale?: { nats?: string | { servers?: string | string[] }; redis?: string | { url?: string } };
+  };
+  const config = file.scale ?? {};
+  const servers = typeof config.nats === 'string' ? config.nats : config.nats?.servers;
+  const fileNats = Array.isArray(servers) ? servers[0] : servers;
+  const fileRedis = typeof config.redis === 'string' ? config.redis : config.redis?.url;
+  const nats = process.env['SHADDOCK_NATS_URL']?.split(',')[0]?.trim() || fileNats;
+  const redis = process.env['SHADDOCK_REDIS_URL']?.trim() || fileRedis;
+  if (nats === undefined || redis === undefined) {
+    throw new Error('config/cluster.json names no NATS or no Redis for the scale environment');
+  }
+  return { cluster, nats, redis };
+}
+
+/** A running scale-out chat cluster (no master); `stop()` always (it is safe to call twice). */
+export interface ScaleChatCluster {
+  readonly dir: string;
+  readonly services: ScaleServices;
+  readonly gate: { readonly host: string; readonly port: number };
+  readonly servers: readonly TestServer[];
+  /** Every pid the cluster's servers have had. */
+  readonly pids: readonly number[];
+  /** What the current (or last) process of server `id` printed. */
+  output(id: string): string;
+  /** The pid of server `id`, while it runs. */
+  pidOf(id: string): number | undefined;
+  /** Kills server `id` with SIGKILL (no goodbye to anyone) and resolves once it is gone. */
+  kill(id: string): Promise<void>;
+  /** Starts server `id` again, after it died, and resolves once it says every server is up. */
+  restart(id: string): Promise<void>;
+  /** Stops every server gracefully (SIGTERM), then kills whatever is left; resolves to the pids that had to be killed. */
+  stop(): Promise<number[]>;
+}
+
+/** What a server of the example logs once every server of servers.json is in its membership. */
+const READY = 'every server of servers.json is up';
+
+/** The variables a server reads that would change which app, server or admin it is. */
+const SERVER_VARIABLES = ['SHADDOCK_BASE', 'SHADDOCK_SERVER_ID', 'SHADDOCK_ADMIN_USER', 'NODE_ENV'];
+
+/**
+ * Starts the built chat example's `scale` environment with 1 gate, 2 connectors and 2 chat servers
+ * on free ports, every server its own `shaddock server --env scale --id <id> --dir <folder>`, with
+ * the example's config/cluster.json and `SHADDOCK_CLUSTER` set to `services.cluster`; resolves
+ * once every server has said that every other one is up.
+ */
+export async function startScaleChatCluster(services: ScaleServices): Promise<ScaleChatCluster> {
+  const env = 'scale';
+  const host = '127.0.0.1';
+  const { servers, gatePort } = await testServers(host);
+  const cluster = JSON.parse(readFileSync(join(EXAMPLE, 'config', 'cluster.json'), 'utf8')) as unknown;
+  const dir = await writeAppFolder(env, host, servers, cluster);
+  const environment: NodeJS.ProcessEnv = { ...process.env, SHADDOCK_CLUSTER: services.cluster };
+  for (const name of SERVER_VARIABLES) delete environment[name];
+
+  const list = serverList(servers);
+  type Running = { child: ChildProcess; exited: Promise<void>; done: boolean; output: string };
+  const running = new Map<string, Running>();
+  const pids = new Set<number>();
+  /** Starts server `id` (again): exactly the command a supervisor runs. */
+  const launch = (id: string): Running => {
+    const child = spawn(process.execPath, [SHADDOCK_BIN, 'server', '--env', env, '--id', id, '--dir', dir], {
+      cwd: dir,
+      env: environment,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const entry: Running = { child, exited: Promise.resolve(), done: false, output: '' };
+    const append = (text: string): void => {
+      entry.output += text;
+    };
+    child.stdout?.setEncoding('utf8').on('data', append);
+    child.stderr?.setEncoding('utf8').on('data', append);
+    if (child.pid !== undefined) pids.add(child.pid);
+    entry.exited = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        entry.done = true;
+        resolve();
+      }),
+    );
+    running.set(id, entry);
+    return entry;
+  };
+  /** Resolves once each of these servers has said that every server is up; rejects if one exits, naming the late ones. */
+  const ready = async (ids: readonly string[]): Promise<void> => {
+    const late = (): string[] => ids.filter((id) => !running.get(id)?.output.includes(READY));
+    try {
+      await waitFor(
+        `${ids.join(', ')} to be up`,
+        () => {
+          for (const id of ids) {
+            const entry = running.get(id);
+            if (entry?.done) throw new Error(`${id} exited during start-up:\n${entry.output}`);
+          }
+          return late().length === 0 ? true : undefined;
+        },
+        45_000,
+      );
+    } catch (error) {
+      const outputs = late().map((id) => `--- ${id}:\n${running.get(id)?.output ?? ''}`);
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${outputs.join('\n')}`, {
+        cause: error,
+      });
+    }
+  };
+  for (const { id } of list) launch(id);
+
+  let stopping: Promise<number[]> | undefined;
+  const stop = (): Promise<number[]> => {
+    stopping ??= (async () => {
+      const entries = [...running.values()];
+      for (const entry of entries) if (!entry.done) entry.child.kill('SIGTERM');
+      const all = Promise.all(entries.map((entry) => entry.exited));
+      await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+      const killed: number[] = [];
+      for (const entry of entries) {
+        if (entry.done || entry.child.pid === undefined) continue;
+        killed.push(entry.child.pid);
+        entry.child.kill('SIGKILL');
+      }
+      await all;
+      rmSync(dir, { recursive: true, force: true });
+      return killed;
+    })();
+    return stopping;
+  };
+
+  try {
+    await ready(list.map(({ id }) => id));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    dir,
+    services,
+    gate: { host, port: gatePort },
+    servers: list,
+    get pids() {
+      return [...pids];
+    },
+    output: (id) => running.get(id)?.output ?? '',
+    pidOf(id) {
+      const entry = running.get(id);
+      return entry === undefined || entry.done ? undefined : entry.child.pid;
+    },
+    async kill(id) {
+      const entry = running.get(id);
+      if (entry === undefined) throw new Error(`no server "${id}" in the cluster`);
+      if (!entry.done) entry.child.kill('SIGKILL');
+      await entry.exited;
+    },
+    async restart(id) {
+      if (running.get(id)?.done === false) throw new Error(`${id} still runs`);
+      launch(id);
+      await ready([id]);
     },
     stop,
   };

@@ -41,3 +41,16 @@ export function clusterBanner(app: Application): string {
     '',
   ].join('\n');
 }
+
+/**
+ * What a server run without a master (`shaddock server`) logs once every server of `servers.json`
+ * is in its membership: that it runs, where, and on the gate the page's address.
+ */
+export function serverReadyLine(app: Application): string {
+  const server = app.getCurServer();
+  const address = server.port === undefined ? '' : ` on ${server.host}:${server.port}`;
+  const url = pageUrl([server]);
+  return `${server.id} (${server.serverType}) runs${address}; every server of servers.json is up${
+    url === undefined ? '' : `; open ${url} in a browser`
+  }`;
+}

@@ -21,14 +21,27 @@ export function roomOf(routeParam: unknown): string {
 }
 
 /**
- * The chat servers' route: a room lives on one chat server, chosen by a consistent hash of its
- * name, so that every member's messages reach the server that holds the room's channel. Every
- * process builds the same ring from the same membership.
+ * The chat server a room lives on: a consistent hash of its name over the chat servers in
+ * membership. Every process builds the same ring from the same membership, so they all agree.
+ *
+ * @example
+ * const serverOf = roomServer(app);
+ * serverOf('lobby'); // 'chat-server-2'
+ */
+export function roomServer(app: Application): (rid: string) => string {
+  const ring = new ConsistentHashRouter(app.membership);
+  return (rid) => ring.routeKey('chat', rid);
+}
+
+/**
+ * The chat servers' route: a room lives on one chat server ({@link roomServer}), so that every
+ * member's messages reach the server that holds the room (with rooms in Redis, any chat server can
+ * serve a room: routing by room still keeps its joins on one server, where they run one at a time).
  *
  * @example
  * app.route('chat', roomRoute(app));
  */
 export function roomRoute(app: Application): RouteFunction {
-  const ring = new ConsistentHashRouter(app.membership);
-  return (routeParam) => ring.routeKey('chat', roomOf(routeParam));
+  const serverOf = roomServer(app);
+  return (routeParam) => serverOf(roomOf(routeParam));
 }

@@ -1,4 +1,4 @@
-import type { Application, ChannelMember, HandlerSession } from 'shaddock';
+import type { Application, HandlerSession, PushReceiver } from 'shaddock';
 import {
   ChatCode,
   type ChatFailure,
@@ -8,7 +8,7 @@ import {
   nameOf,
   userId,
 } from '../../../chat-protocol.js';
-import { pushToRoom, pushToUsers } from '../room-push.js';
+import { roomsOf } from '../../../rooms/index.js';
 
 /** `chat.chatHandler.send`'s body: `target` is `'*'` for the whole room, else a user name in it. */
 export type SendRequest = { content: string; target: string };
@@ -18,17 +18,18 @@ export type SendResponse = { code: 200 } | ChatFailure;
 
 /**
  * The chat servers' handler. A client's `chat.chatHandler.send` reaches the server of its room
- * (the connector forwards it with the session, routed by `roomRoute`), where the room's channel is.
+ * (the connector forwards it with the session, routed by `roomRoute`), which finds the room's
+ * members in its memory or in Redis (`roomsOf`).
  */
 export default function chatHandler(app: Application) {
+  const rooms = roomsOf(app);
   return {
     async send(message: SendRequest, session: HandlerSession): Promise<SendResponse> {
       const rid = session.get('rid');
       const uid = session.uid;
       if (typeof rid !== 'string' || uid === undefined)
         return failure(ChatCode.NotInRoom, 'enter a room first');
-      const room = app.channelService.getChannel(rid);
-      if (room === undefined || room.getMember(uid)?.frontendId !== session.frontendId) {
+      if ((await rooms.frontendOf(rid, uid)) !== session.frontendId) {
         return failure(ChatCode.NotInRoom, `you are not in room "${rid}"`);
       }
       const { content, target } = message;
@@ -40,15 +41,17 @@ export default function chatHandler(app: Application) {
       }
       const body = { from: nameOf(uid), target, msg: content };
       if (target === EVERYONE) {
-        await pushToRoom(room, 'onChat', body);
+        await rooms.pushToRoom(rid, 'onChat', body);
         return { code: 200 };
       }
-      const recipient = room.getMember(userId(target, rid));
-      if (recipient === undefined) return failure(ChatCode.NoSuchUser, `"${target}" is not in room "${rid}"`);
+      const recipient = userId(target, rid);
+      const frontendId = await rooms.frontendOf(rid, recipient);
+      if (frontendId === undefined)
+        return failure(ChatCode.NoSuchUser, `"${target}" is not in room "${rid}"`);
       // The sender gets a copy, unless it wrote to itself.
-      const receivers: ChannelMember[] = [recipient];
-      if (recipient.uid !== uid) receivers.push({ uid, frontendId: session.frontendId });
-      await pushToUsers(app.channelService, 'onChat', body, receivers);
+      const receivers: PushReceiver[] = [{ uid: recipient, frontendId }];
+      if (recipient !== uid) receivers.push({ uid, frontendId: session.frontendId });
+      await rooms.pushToUsers('onChat', body, receivers);
       return { code: 200 };
     },
   };

@@ -1,15 +1,13 @@
 import type { Channel, ChannelService, PushReceiver } from 'shaddock';
-import type { ChatPushes } from '../../chat-protocol.js';
-
-/** A push route of the chat. */
-export type PushRoute = keyof ChatPushes;
+import type { ChatPushes } from '../chat-protocol.js';
+import type { PushRoute } from './rooms.js';
 
 /**
  * `channel.pushMessage` typed by {@link ChatPushes}: a body that does not match its route is a
  * compile error. Resolves to the uids that got nothing (their frontend is gone); never rejects
  * for delivery.
  */
-export function pushToRoom<Route extends PushRoute>(
+export function pushToChannel<Route extends PushRoute>(
   room: Channel,
   route: Route,
   body: ChatPushes[Route],
@@ -19,7 +17,7 @@ export function pushToRoom<Route extends PushRoute>(
 }
 
 /** `channelService.pushMessageByUids` typed by {@link ChatPushes}. */
-export function pushToUsers<Route extends PushRoute>(
+export function pushToReceivers<Route extends PushRoute>(
   channels: ChannelService,
   route: Route,
   body: ChatPushes[Route],
