@@ -2,25 +2,38 @@
 // its own address on one bridge, NATS and Redis on a fourth, players on a fifth (the test process
 // stays in the root namespace and reaches the hosts only through the processes it starts there).
 //
-//   h1 10.77.0.1   gate-1, connector-1
-//   h2 10.77.0.2   gate-2, connector-2, chat-2
+//   h1 10.77.0.1   gate-1, connector-1                    (two-master part: master-a, leading first)
+//   h2 10.77.0.2   gate-2, connector-2, chat-2            (two-master part: master-b, the standby)
 //   h3 10.77.0.3   chat-3 (hosts room chat-3, whose ticker pushes sequence-numbered messages)
+//                                                         (two-master part: chat-4 too)
 //   svc 10.77.0.10 nats-server (JetStream), redis-server
 //   cl 10.77.0.20  the players
 //
-// Three parts: the test bed itself; the cluster with a fixed membership (no NATS: each server
+// Four parts: the test bed itself; the cluster with a fixed membership (no NATS: each server
 // trusts servers.json), which proves the fixture, the players and TCP RPC across hosts without any
-// driver; and the scale-out cluster (NATS membership, rooms as Redis global channels, no master):
-// kill -9, SIGSTOP and a cut link, eviction (target 1 s) asserted against 3 s and printed. The
-// scale-out part is skipped, with the reason printed, while @shaddock/nats or @shaddock/redis
-// exports no `createDrivers` (built: `npm run build`). Needs root (CI runs as root): without
-// CAP_NET_ADMIN the whole file is skipped, with the reason printed. The two-master part is a todo.
+// driver; the scale-out cluster (NATS membership, rooms as Redis global channels, no master):
+// kill -9, SIGSTOP and a cut link, eviction (target 1 s) asserted against 3 s and printed; and a
+// fresh scale-out cluster that two masters (`shaddock master`, one on h1, one on h2) join while
+// players send numbered requests and receive pushes: `shaddock list` through either, the leader's
+// kill -9 (the standby's takeover asserted against 3 s and printed, the traffic checked request by
+// request and tick by tick), the old leader back as a standby, `shaddock stop` through the new
+// leader to a server on h3. The scale-out parts are skipped, with the reason printed, while
+// @shaddock/nats or @shaddock/redis exports no `createDrivers` (built: `npm run build`). Needs
+// root (CI runs as root): without CAP_NET_ADMIN the whole file is skipped, with the reason printed.
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/processes.js';
+import { AdminWatch } from './admin-watch.js';
 import { ip, netnsUnavailable, removeStaleNamespaces, TestNetwork } from './netns.js';
-import { type PlayerSpec, Players, type Segment, tickProblems } from './players.js';
-import { ScaleCluster, type ScaleServerSpec, serverLauncher } from './scale-cluster.js';
+import {
+  type PlayerSpec,
+  Players,
+  type Segment,
+  type StreamRecord,
+  streamProblems,
+  tickProblems,
+} from './players.js';
+import { type MasterSpec, ScaleCluster, type ScaleServerSpec, serverLauncher } from './scale-cluster.js';
 import { GREETINGS, NatsService, RedisService, reachable, servicesUnavailable } from './services.js';
 
 const HOSTS = {
@@ -51,6 +64,33 @@ const TICK_MS = 50;
 const EVICTION_BOUND_MS = 3_000;
 /** A call to a lost server must fail this much faster than the RPC deadline (10 s): not by timeout. */
 const FAIL_FAST_MS = 1_000;
+
+/** The two masters: master-a on h1 starts first and leads, master-b on h2 stands by; the same admin port. */
+const MASTERS: readonly [MasterSpec, MasterSpec] = [
+  { id: 'master-a', host: 'h1', port: 3005 },
+  { id: 'master-b', host: 'h2', port: 3005 },
+];
+/** The servers of the two-master part: the same spread, and one more backend on h3 to stop. */
+const MASTERS_SERVERS: readonly ScaleServerSpec[] = [
+  ...SERVERS,
+  { id: 'chat-4', serverType: 'chat', host: 'h3', port: 4040 },
+];
+const MASTERS_SERVER_IDS = MASTERS_SERVERS.map((server) => server.id);
+/** The players that send numbered requests throughout (to chat-3, through connector-1 and connector-2). */
+const STREAMERS = ['p1', 'p2'] as const;
+const STREAM_INTERVAL_MS = 20;
+/** The bound on a standby's takeover after the leader's SIGKILL (the lease: ~1.5 s). */
+const TAKEOVER_BOUND_MS = 3_000;
+/** What an admin's `list` (polled every LIST_POLL_MS) may add to the takeover. */
+const LIST_POLL_MS = 50;
+const LIST_MARGIN_MS = 500;
+/**
+ * The longest a request of the stream may take: far below any retry or timeout (a request lost and
+ * retried would take seconds), far above the ~1 ms of a loaded test machine.
+ */
+const REQUEST_BOUND_MS = 500;
+/** How late after its exit a server that left may still be seen leaving (an eviction takes ~1 s). */
+const LEFT_SLACK_MS = 200;
 
 const CI = process.env['CI'] === 'true';
 /** Without namespaces nothing here can run; missing services fail under CI (DESIGN.md §7) and skip elsewhere. */
@@ -90,6 +130,36 @@ function summary(times: Map<string, number>): { max: number; text: string } {
 /** A player in room `room` that asks for `prefer`, trying the gate on its own host first. */
 function player(uid: string, prefer: 'connector-1' | 'connector-2', room = ROOM): PlayerSpec {
   return { uid, room, prefer, gates: prefer === 'connector-1' ? [GATE_1, GATE_2] : [GATE_2, GATE_1] };
+}
+
+/** A row of `shaddock list`'s table, its cells as printed. */
+interface ListedRow {
+  readonly id: string;
+  readonly serverType: string;
+  readonly pid: string;
+  readonly host: string;
+  readonly port: string;
+  readonly clientPort: string;
+  readonly state: string;
+}
+
+/** `shaddock list`'s output: the table's rows, and the `leader: …` line under them. */
+function parseList(out: string): { rows: ListedRow[]; leaderLine: string } {
+  const lines = out.trimEnd().split('\n');
+  const leaderLine = lines.find((line) => line.startsWith('leader: ')) ?? '';
+  const rows = lines
+    .slice(1)
+    .filter((line) => line !== leaderLine)
+    .map((line) => {
+      const [id = '', serverType = '', pid = '', host = '', port = '', clientPort = '', state = ''] =
+        line.split(/\s+/);
+      return { id, serverType, pid, host, port, clientPort, state };
+    });
+  return { rows, leaderLine };
+}
+
+function rowOf(rows: readonly ListedRow[], id: string): ListedRow | undefined {
+  return rows.find((row) => row.id === id);
 }
 
 /** Waits until every one of `uids` has received `seq` (or a later tick) on its current connection. */
@@ -447,14 +517,246 @@ describe.skipIf(bedMissing !== undefined)('multi-host: three hosts on a bridge, 
     },
   );
 
-  describe('scale-out with two masters (leader election over NATS)', () => {
-    // Waits on the masters' NATS mode with leader election. The intended steps, on the cluster above:
-    // start master-a on h1 and master-b on h3 (`shaddock start` with config/cluster.json naming
-    // NATS); `shaddock list` through either shows one leader and every server; SIGKILL the leader;
-    // within 3 s (measured, printed) the standby leads (`shaddock list` says so) while the players'
-    // ticks and calls go on without a gap (the same sequence-number checks); the old leader,
-    // started again, comes back as the standby.
-    it.todo('with two masters, every server is listed once and one master leads');
-    it.todo('kill -9 the leading master: the standby leads within 3 s and every server keeps serving');
-  });
+  describe.skipIf(scaleOutMissing !== undefined)(
+    'scale-out with two masters (leader election over NATS)',
+    () => {
+      let cluster: ScaleCluster;
+      let players: Players;
+      let watch: AdminWatch | undefined;
+      /** When the leader was killed, and how long until `list` through the standby named it the leader. */
+      let takeover: { killedAt: number; listMs: number } | undefined;
+      const pids = new Map<string, number>();
+
+      beforeAll(async () => {
+        // A fresh set of servers (no master), its own cluster in NATS, traffic flowing before any master comes.
+        cluster = ScaleCluster.create({
+          network,
+          servers: MASTERS_SERVERS,
+          cluster: {
+            name: `multihost${process.pid}masters`,
+            nats: nats.url,
+            redis: redis.url,
+            rpc: { transport: 'tcp' },
+          },
+        });
+        await cluster.startAll();
+        await cluster.waitForChanges('add', MASTERS_SERVER_IDS, MASTERS_SERVER_IDS, 0, 30_000);
+        for (const id of MASTERS_SERVER_IDS) pids.set(id, cluster.process(id).pid);
+        players = new Players(network, 'cl');
+        expect((await players.join(player('p1', 'connector-1'))).connector).toBe('connector-1');
+        expect((await players.join(player('p2', 'connector-2'))).connector).toBe('connector-2');
+        expect(await players.call('p1', 'chat-3', 'startTicks', [ROOM, TICK_MS])).toMatchObject({
+          ok: true,
+          value: { channel: 'global' },
+        });
+        await waitForTick(players, ['p1', 'p2'], 5);
+        for (const uid of STREAMERS)
+          await players.startStream(uid, 'chat.chatHandler.echo', STREAM_INTERVAL_MS);
+      }, 90_000);
+
+      afterAll(async () => {
+        await watch?.close();
+        await players?.close();
+        await cluster?.dispose();
+      }, 30_000);
+
+      /** Every server process still the one started first, none exited, none booted twice. */
+      const expectNoServerExited = (except: readonly string[] = []): void => {
+        for (const id of MASTERS_SERVER_IDS.filter((server) => !except.includes(server))) {
+          expect(cluster.process(id).exit, `${id} exited\n${cluster.process(id).output()}`).toBeUndefined();
+          expect(cluster.process(id).pid, id).toBe(pids.get(id));
+          expect(cluster.seen(id, 'boot'), id).toHaveLength(1);
+        }
+      };
+
+      it('two masters join the running servers: `shaddock list` through either, from a third host, shows every server of every host once and one leader', async () => {
+        const [first, second] = MASTERS;
+        const leading = cluster.startMaster(first);
+        await leading.waitForLine(/"leading the cluster"/, 20_000);
+        const standby = cluster.startMaster(second);
+        await standby.waitForLine(/"standby; master-a leads"/, 20_000);
+
+        for (const master of MASTERS) {
+          // From h3, where no master runs: the admin reaches a master on another host.
+          const result = await cluster.admin('h3', master, 'list');
+          expect(result, `list through ${master.id}`).toMatchObject({ code: 0, err: '' });
+          const parsed = parseList(result.out);
+          figure(`shaddock list through ${master.id}:\n${result.out.trimEnd()}`);
+          // Every server once, on its own host's address, with its process; both masters.
+          expect(parsed.rows.map((row) => row.id).sort()).toEqual(
+            [...MASTERS_SERVER_IDS, 'master-a', 'master-b'].sort(),
+          );
+          for (const spec of MASTERS_SERVERS) {
+            expect(rowOf(parsed.rows, spec.id), spec.id).toMatchObject({
+              serverType: spec.serverType,
+              host: network.address(spec.host),
+              pid: String(pids.get(spec.id)),
+              port: String(spec.port),
+              state: 'running',
+            });
+          }
+          for (const { id, host } of MASTERS) {
+            expect(rowOf(parsed.rows, id), id).toMatchObject({
+              serverType: 'master',
+              host: network.address(host),
+              pid: String(cluster.process(id).pid),
+            });
+          }
+          expect(parsed.leaderLine).toBe('leader: master-a (standby: master-b)');
+        }
+        expectNoServerExited();
+      }, 60_000);
+
+      it('(1) kill -9 the leading master: the standby leads within 3 s, `list` through it answers throughout, and every server keeps serving', async () => {
+        const [first, second] = MASTERS;
+        // An admin on h3 polls `list` through the standby (one connection) from before the kill on.
+        watch = new AdminWatch(network, 'h3', second, LIST_POLL_MS);
+        const watching = watch;
+        await watching.waitFor(
+          'list through master-b to name master-a the leader',
+          (sample) => sample.ok && sample.leader === 'master-a',
+        );
+
+        const killedAt = Date.now();
+        expect(cluster.process(first.id).signal('SIGKILL')).toBe(true);
+        const leads = await watching.waitFor(
+          'list through master-b to name master-b the leader',
+          (sample) => sample.ok && sample.leader === 'master-b',
+          killedAt,
+          10_000,
+        );
+        const listMs = leads.at - killedAt;
+        takeover = { killedAt, listMs };
+        // The lease, as the new leader saw it: its own log lines (pino's epoch `time`).
+        const line = await cluster.process(second.id).waitForLine(/"leading the cluster"/, 5_000);
+        const leaseMs = (JSON.parse(line) as { time: number }).time - killedAt;
+        const silence = /"silentMs":(\d+)/.exec(
+          await cluster.process(second.id).waitForLine(/taking over/, 5_000),
+        )?.[1];
+        figure(
+          `kill -9 master-a: master-b leads ${leaseMs} ms after (it saw the lease unchanged for ${silence} ms); ` +
+            `\`list\` through master-b says so ${listMs} ms after`,
+        );
+        expect(leaseMs).toBeLessThanOrEqual(TAKEOVER_BOUND_MS);
+        expect(listMs).toBeLessThanOrEqual(TAKEOVER_BOUND_MS + LIST_MARGIN_MS);
+        expect(await cluster.process(first.id).exited).toMatchObject({ signal: 'SIGKILL' });
+        // `list` through the standby answered throughout, every answer with every server.
+        const during = watching.samples(killedAt).filter((sample) => sample.sent <= leads.at);
+        expect(during.filter((sample) => !sample.ok)).toEqual([]);
+        for (const sample of during)
+          if (sample.ok)
+            expect(sample.servers.map((server) => server.id).sort()).toEqual([...MASTERS_SERVER_IDS].sort());
+        figure(`kill -9 master-a: ${during.length} lists through master-b answered during the takeover`);
+
+        // Once master-a has left membership: `shaddock list` through the new leader, from h1 (master-a's host).
+        await watching.waitFor(
+          'master-a out of the list',
+          (sample) => sample.ok && sample.standbys.length === 0 && sample.leader === 'master-b',
+          killedAt,
+        );
+        const after = await cluster.admin('h1', second, 'list');
+        expect(after).toMatchObject({ code: 0, err: '' });
+        const afterRows = parseList(after.out);
+        expect(afterRows.rows.map((row) => row.id).sort()).toEqual(
+          [...MASTERS_SERVER_IDS, 'master-b'].sort(),
+        );
+        expect(afterRows.leaderLine).toBe('leader: master-b');
+        expectNoServerExited();
+        // Every backend still answers calls, and both gates still place new players.
+        for (const id of ['chat-2', 'chat-3', 'chat-4'])
+          expect(await players.call('p1', id, 'whoami'), id).toMatchObject({
+            ok: true,
+            value: { serverId: id, pid: pids.get(id) },
+          });
+        expect((await players.join(player('p3', 'connector-2'))).connector).toBe('connector-2');
+        expect((await players.join(player('p4', 'connector-1'))).connector).toBe('connector-1');
+      }, 60_000);
+
+      it('(2) the old leader comes back as a standby, and `shaddock stop` through the new leader stops a server on h3, which leaves every membership at once', async () => {
+        const [first, second] = MASTERS;
+        const watching = watch as AdminWatch;
+        const restartedAt = Date.now();
+        const again = cluster.startMaster(first);
+        await again.waitForLine(/"standby; master-b leads"/, 20_000);
+        await watching.waitFor(
+          'list through master-b to show master-a as a standby',
+          (sample) => sample.ok && sample.leader === 'master-b' && sample.standbys.includes('master-a'),
+          restartedAt,
+        );
+        const both = await cluster.admin('h2', first, 'list');
+        expect(both).toMatchObject({ code: 0, err: '' });
+        expect(parseList(both.out).leaderLine).toBe('leader: master-b (standby: master-a)');
+
+        // `shaddock stop chat-4` (on h3) through the new leader, from h1.
+        const chat4 = cluster.process('chat-4');
+        const chat4ExitAt = chat4.exited.then(() => Date.now());
+        const stopAt = Date.now();
+        const stopped = await cluster.admin('h1', second, 'stop', ['chat-4']);
+        const stopMs = Date.now() - stopAt;
+        expect(stopped, cluster.output()).toMatchObject({ code: 0, out: 'stopped chat-4\n', err: '' });
+        expect(await chat4.exited).toMatchObject({ code: 0 });
+        const observers = [...MASTERS_SERVER_IDS.filter((id) => id !== 'chat-4'), first.id, second.id];
+        const left = summary(await cluster.waitForChanges('remove', ['chat-4'], observers, stopAt, 5_000));
+        const exitMs = (await chat4ExitAt) - stopAt;
+        figure(
+          `shaddock stop chat-4 through master-b: took ${stopMs} ms (the CLI's start included), chat-4 exited ` +
+            `${exitMs} ms after the command started; it was removed from every membership in ${left.text}`,
+        );
+        // It left: every member saw it go by the time its process ended (an eviction comes ~1 s after).
+        expect(left.max).toBeLessThanOrEqual(exitMs + LEFT_SLACK_MS);
+        const gone = await watching.waitFor(
+          'chat-4 out of the list',
+          (sample) => sample.ok && !sample.servers.some((server) => server.id === 'chat-4'),
+          stopAt,
+        );
+        expect(gone.at - stopAt).toBeLessThanOrEqual(stopMs + LIST_MARGIN_MS);
+        expectNoServerExited(['chat-4']);
+        const call = await players.call('p1', 'chat-4', 'whoami');
+        expect(call).toMatchObject({ ok: false, error: { code: 'SHADDOCK_ERR_RPC_SERVER_UNAVAILABLE' } });
+        expect(call.elapsedMs).toBeLessThan(FAIL_FAST_MS);
+      }, 60_000);
+
+      it('(3) the numbered requests and the pushes went on throughout: none failed, lost, duplicated or slow', async () => {
+        expect(takeover, 'the takeover of (1)').toBeDefined();
+        const { killedAt, listMs } = takeover ?? { killedAt: 0, listMs: 0 };
+        const records = new Map<string, StreamRecord[]>();
+        for (const uid of STREAMERS) records.set(uid, await players.stopStream(uid));
+        const stoppedTicks = await players.call('p1', 'chat-3', 'stopTicks', [ROOM]);
+        expect(stoppedTicks).toMatchObject({ ok: true });
+        const lastSeq = (stoppedTicks.value as { seq: number }).seq;
+        await waitForTick(players, ['p1', 'p2'], lastSeq, 20_000);
+        const report = await players.report();
+        for (const [uid, connector] of [
+          ['p1', 'connector-1'],
+          ['p2', 'connector-2'],
+        ] as const) {
+          const mine = records.get(uid) ?? [];
+          expect(
+            streamProblems(mine, {
+              serverId: 'chat-3',
+              maxMs: REQUEST_BOUND_MS,
+              intervalMs: STREAM_INTERVAL_MS,
+            }),
+            uid,
+          ).toEqual([]);
+          const around = mine.filter((record) => record.at >= killedAt && record.at <= killedAt + listMs);
+          expect(around.length, `${uid}'s requests during the takeover`).toBeGreaterThan(10);
+          const ms = mine.map((record) => record.ms).sort((a, b) => a - b);
+          figure(
+            `${uid} (${connector}): ${mine.length} requests to chat-3, every one answered once, in order ` +
+              `(median ${ms[Math.floor(ms.length / 2)]} ms, max ${ms.at(-1)} ms); ${around.length} of them ` +
+              `during the takeover (max ${Math.max(...around.map((record) => record.ms))} ms)`,
+          );
+          // One connection throughout, every tick once, in order.
+          const segments = report[uid]?.segments ?? [];
+          expect(
+            segments.map((segment) => segment.connector),
+            uid,
+          ).toEqual([connector]);
+          expect(tickProblems(segments, { lastSeq }), uid).toEqual([]);
+        }
+        figure(`pushes: ${lastSeq} ticks of ${TICK_MS} ms from chat-3, every one to p1 and p2 once`);
+      }, 60_000);
+    },
+  );
 });

@@ -47,6 +47,19 @@ export interface CallResult {
   readonly elapsedMs: number;
 }
 
+/** One request of a player's stream: its number, when it was sent (epoch ms), its round trip, its outcome. */
+export interface StreamRecord {
+  readonly n: number;
+  readonly at: number;
+  readonly ms: number;
+  readonly ok: boolean;
+  /** The `n` the answer carried. */
+  readonly echo?: number;
+  /** The server that answered. */
+  readonly serverId?: string;
+  readonly error?: string;
+}
+
 interface Reply {
   readonly ev: 'reply';
   readonly id: number;
@@ -123,6 +136,20 @@ export class Players {
   ): Promise<CallResult> {
     const { body } = await this.request(uid, 'connector.entry.call', { serverId, method, args });
     return body as CallResult;
+  }
+
+  /**
+   * Has `uid` send `route` with `{ n }` (n = 1, 2, …) on its connection, one request at a time,
+   * `intervalMs` apart, until {@link stopStream}.
+   */
+  async startStream(uid: string, route: string, intervalMs: number): Promise<void> {
+    await this.#send({ op: 'stream', uid, route, intervalMs });
+  }
+
+  /** Stops `uid`'s stream (its request in flight finishes first); resolves with every request's record. */
+  async stopStream(uid: string): Promise<StreamRecord[]> {
+    const { records } = await this.#send<{ records: StreamRecord[] }>({ op: 'streamStop', uid });
+    return records;
   }
 
   /** Every player's segments, and whether it is connected now. */
@@ -211,6 +238,38 @@ export function tickProblems(segments: readonly Segment[], check: TickCheck): st
       problems.push(
         `${where}: stops at ${previous}, ${end - previous} before ${next ? 'the next join' : 'the last seq'} ${end}`,
       );
+  });
+  return problems;
+}
+
+/** Options of {@link streamProblems}. */
+export interface StreamCheck {
+  /** The server that must answer every request. */
+  readonly serverId: string;
+  /** The longest round trip allowed. */
+  readonly maxMs: number;
+  /** The stream's pause between requests: a request sent later than this after the previous one's answer is a gap. */
+  readonly intervalMs: number;
+}
+
+/**
+ * What is wrong with a stream of numbered requests, as readable lines (none: every request, from
+ * 1 on, was answered once, by `serverId`, with its own number, within `maxMs`, and the next one
+ * followed without a gap).
+ */
+export function streamProblems(records: readonly StreamRecord[], check: StreamCheck): string[] {
+  const problems: string[] = [];
+  if (records.length === 0) problems.push('no request was sent');
+  records.forEach((record, index) => {
+    const at = `request ${record.n} (sent at ${record.at})`;
+    if (record.n !== index + 1) problems.push(`${at}: expected number ${index + 1}`);
+    if (!record.ok) problems.push(`${at}: failed after ${record.ms} ms: ${record.error}`);
+    else if (record.echo !== record.n) problems.push(`${at}: answered for ${record.echo}`);
+    else if (record.serverId !== check.serverId) problems.push(`${at}: answered by ${record.serverId}`);
+    if (record.ms > check.maxMs) problems.push(`${at}: took ${record.ms} ms (bound ${check.maxMs})`);
+    const previous = records[index - 1];
+    const gap = previous === undefined ? 0 : record.at - previous.at - previous.ms - check.intervalMs;
+    if (gap > check.maxMs) problems.push(`${at}: sent ${gap} ms late (bound ${check.maxMs})`);
   });
   return problems;
 }

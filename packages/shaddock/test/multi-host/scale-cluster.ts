@@ -3,7 +3,9 @@
 // `app.js` and `app/` linked to the fixture's), one process per server started inside its host's
 // namespace with `shaddock server` (or, until the CLI has that command, `node app.js env=test
 // id=…`, which is what it does), no master, and the events every process appends to one file:
-// boot, ready, and every membership change it sees, with its time.
+// boot, ready, and every membership change it sees, with its time. Masters of a NATS cluster
+// (`shaddock master`) are started the same way, on the host asked for, and the CLI's admin
+// commands (`shaddock list`, `stop`) run inside a host's namespace too.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ClusterEvent, readClusterEvents } from '../support/cluster-events.js';
 import { SHADDOCK_BIN, waitFor } from '../support/processes.js';
-import type { HostProcess, TestNetwork } from './netns.js';
+import type { CommandResult, HostProcess, TestNetwork } from './netns.js';
 
 const FIXTURE = fileURLToPath(new URL('./scale-app/', import.meta.url));
 const ENV = 'test';
@@ -22,6 +24,16 @@ const DRIVER_VARIABLES = [
   'SHADDOCK_REDIS_URL',
   'SHADDOCK_RPC_TRANSPORT',
 ];
+
+/** The admin user every master of the cluster accepts (`config/adminUser.json`). */
+export const ADMIN_USER = { id: 'admin', username: 'admin', password: 'multi-host', level: 1 } as const;
+
+/** A master of a NATS cluster: its id, its host, its admin port (on the host's address). */
+export interface MasterSpec {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+}
 
 /** How a server process is started: the CLI's `shaddock server`, or the entry itself. */
 export type Launcher = 'shaddock server' | 'node app.js';
@@ -102,9 +114,11 @@ export class ScaleCluster {
       });
     }
     write('servers.json', { [ENV]: byType });
-    // No master runs; the config still names one (a later two-master test starts them).
+    // No master runs unless `startMaster` starts one (each with its own id, host and port); the
+    // config still names one.
     const first = network.hosts[0] ?? '';
     write('master.json', { [ENV]: { id: 'master-1', host: network.address(first), port: 3005 } });
+    write('adminUser.json', [ADMIN_USER]);
     if (options.cluster !== undefined) write('cluster.json', options.cluster);
     symlinkSync(join(FIXTURE, 'app.js'), join(dir, 'app.js'));
     symlinkSync(join(FIXTURE, 'app'), join(dir, 'app'), 'dir');
@@ -133,16 +147,7 @@ export class ScaleCluster {
     const { host } = this.spec(id);
     const running = this.#processes.get(id);
     if (running !== undefined && running.exit === undefined) throw new Error(`${id} already runs`);
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      SHADDOCK_BASE: this.dir,
-      SHADDOCK_SERVER_ID: id,
-      NODE_ENV: ENV,
-      SHADDOCK_LOG_LEVEL: process.env['SHADDOCK_LOG_LEVEL'] ?? 'warn',
-      SCALE_APP_EVENTS: join(this.dir, 'events.log'),
-    };
-    delete env['SHADDOCK_ADMIN_USER'];
-    for (const name of DRIVER_VARIABLES) delete env[name];
+    const env = this.#environment({ SHADDOCK_SERVER_ID: id });
     const args =
       serverLauncher() === 'shaddock server'
         ? [SHADDOCK_BIN, 'server', '--env', ENV, '--id', id, '--dir', this.dir]
@@ -150,6 +155,60 @@ export class ScaleCluster {
     const started = this.network.spawn(host, process.execPath, args, { name: id, cwd: this.dir, env });
     this.#processes.set(id, started);
     return started;
+  }
+
+  /**
+   * Starts a master of the NATS cluster in `master.host`'s namespace (`shaddock master`, spawning
+   * nothing), listening for admins on that host's address; does not wait. Its log (level info)
+   * says when it leads: see {@link HostProcess.waitForLine}.
+   */
+  startMaster(master: MasterSpec): HostProcess {
+    const { id, host, port } = master;
+    if (this.specs.some((spec) => spec.id === id)) throw new Error(`master id ${id} is a server's`);
+    const running = this.#processes.get(id);
+    if (running !== undefined && running.exit === undefined) throw new Error(`${id} already runs`);
+    const env = this.#environment({ SHADDOCK_LOG_LEVEL: 'info' });
+    const args = [SHADDOCK_BIN, 'master', '--env', ENV, '--id', id, '--dir', this.dir];
+    args.push('--host', this.network.address(host), '--port', String(port));
+    const started = this.network.spawn(host, process.execPath, args, { name: id, cwd: this.dir, env });
+    this.#processes.set(id, started);
+    return started;
+  }
+
+  /**
+   * Runs `shaddock <command> [args]` inside `from`'s namespace against the master `master` (its
+   * address and port, the cluster's admin user), to its end.
+   */
+  admin(
+    from: string,
+    master: MasterSpec,
+    command: string,
+    args: readonly string[] = [],
+    timeoutMs = 30_000,
+  ): Promise<CommandResult> {
+    const connection = ['--dir', this.dir, '--env', ENV, '--host', this.network.address(master.host)];
+    connection.push('--port', String(master.port), '-u', ADMIN_USER.username, '-p', ADMIN_USER.password);
+    return this.network.run(
+      from,
+      process.execPath,
+      [SHADDOCK_BIN, command, ...connection, ...args],
+      timeoutMs,
+    );
+  }
+
+  /** The environment of a process of the cluster: the app folder, the events file, no stray driver variables. */
+  #environment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      SHADDOCK_BASE: this.dir,
+      NODE_ENV: ENV,
+      SHADDOCK_LOG_LEVEL: process.env['SHADDOCK_LOG_LEVEL'] ?? 'warn',
+      SCALE_APP_EVENTS: join(this.dir, 'events.log'),
+      ...extra,
+    };
+    delete env['SHADDOCK_ADMIN_USER'];
+    for (const name of DRIVER_VARIABLES) delete env[name];
+    return env;
   }
 
   /** Starts these servers (default: every one) and waits until each has reported `ready`. */
@@ -265,7 +324,7 @@ export class ScaleCluster {
     return [...this.#processes.values()].map((running) => running.output(lines)).join('\n');
   }
 
-  /** Kills every server process, deletes the app folder. */
+  /** Kills every server and master process, deletes the app folder. */
   async dispose(): Promise<void> {
     await Promise.all([...this.#processes.values()].map((running) => running.kill()));
     rmSync(this.dir, { recursive: true, force: true });

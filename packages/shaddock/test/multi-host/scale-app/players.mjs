@@ -8,6 +8,9 @@
 // In:  { op: 'join', uid, room, prefer, gates: [{ host, port }] }   → reply, then events
 //      { op: 'request', id, uid, route, body }                      → reply { body, elapsedMs }
 //      { op: 'report', id }                                         → reply { players: { uid: { segments } } }
+//      { op: 'stream', id, uid, route, intervalMs }                 → reply; then requests `route` with
+//                                                                       { n: 1, 2, … }, one at a time
+//      { op: 'streamStop', id, uid }                                → reply { records: [{ n, at, ms, ok, … }] }
 //      { op: 'close', id }                                          → reply, then exit
 // Out: { ev: 'reply', id, ok, body | error }
 //      { ev: 'entered', uid, connector, joinSeq, attempts, at }  { ev: 'lost', uid, connector, reason, at }
@@ -130,8 +133,46 @@ class Player {
     return { body: reply, elapsedMs: Math.round(performance.now() - started) };
   }
 
+  /**
+   * Sends `route` with `{ n }`, n = 1, 2, …, one request at a time and `intervalMs` apart, on
+   * whatever connection it has, until `stopStream`; keeps every outcome: when it was sent (epoch
+   * ms), the round trip, and the answer's `n` and server, or the failure.
+   */
+  startStream(route, intervalMs) {
+    if (this.stream !== undefined) throw new Error(`${this.uid} streams already`);
+    const stream = { stopped: false, records: [] };
+    this.stream = stream;
+    stream.done = (async () => {
+      for (let n = 1; !stream.stopped; n++) {
+        const at = Date.now();
+        const started = performance.now();
+        const ms = () => Math.round(performance.now() - started);
+        try {
+          if (this.client === undefined) throw new Error('not connected');
+          const body = await this.client.request(route, { n }, { timeout: 5_000 });
+          if (failed(body)) stream.records.push({ n, at, ms: ms(), ok: false, error: JSON.stringify(body) });
+          else stream.records.push({ n, at, ms: ms(), ok: true, echo: body?.n, serverId: body?.serverId });
+        } catch (error) {
+          stream.records.push({ n, at, ms: ms(), ok: false, error: error.message });
+        }
+        await sleep(intervalMs);
+      }
+    })();
+  }
+
+  /** Stops the stream once its request in flight has its outcome; answers every record. */
+  async stopStream() {
+    const stream = this.stream;
+    if (stream === undefined) throw new Error(`${this.uid} does not stream`);
+    stream.stopped = true;
+    await stream.done;
+    this.stream = undefined;
+    return stream.records;
+  }
+
   async close() {
     this.closed = true;
+    if (this.stream !== undefined) this.stream.stopped = true;
     await this.client?.close();
   }
 }
@@ -150,6 +191,17 @@ async function handle(command) {
       const player = players.get(command.uid);
       if (player === undefined) throw new Error(`no player ${command.uid}`);
       return await player.request(command.route, command.body);
+    }
+    case 'stream': {
+      const player = players.get(command.uid);
+      if (player === undefined) throw new Error(`no player ${command.uid}`);
+      player.startStream(command.route, command.intervalMs);
+      return {};
+    }
+    case 'streamStop': {
+      const player = players.get(command.uid);
+      if (player === undefined) throw new Error(`no player ${command.uid}`);
+      return { records: await player.stopStream() };
     }
     case 'report':
       return {

@@ -8,5 +8,10 @@ export default function chatHandler(app) {
     async whoami() {
       return { serverId: app.serverId, pid: process.pid };
     },
+
+    /** Answers a numbered request with its number: the players' request streams check them. */
+    async echo({ n }) {
+      return { n, serverId: app.serverId, pid: process.pid };
+    },
   };
 }
