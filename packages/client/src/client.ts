@@ -1,4 +1,5 @@
 import type { JsonObject } from '@shaddock/protocol';
+import { sleep } from './abortable.js';
 import type {
   AnyClientApi,
   ClientApi,
@@ -17,17 +18,21 @@ import {
   type DisconnectReason,
   timerDelay,
 } from './connection.js';
+import { type Dialed, Dialer } from './dialer.js';
 import { Emitter, type Listener } from './emitter.js';
-import { ClientError, ClientErrorCode, isClientError } from './errors.js';
+import { ClientError, ClientErrorCode } from './errors.js';
 import { Negotiation } from './negotiation.js';
 import {
   type ClientSettings,
   type ConnectOptions,
   duration,
   type ReconnectPolicy,
+  type ResolverConnectOptions,
   reconnectDelay,
   resolveSettings,
+  sharedOptions,
 } from './options.js';
+import { type Endpoint, endpointName } from './resolver.js';
 import type { OpenTransport, TransportTarget } from './transport.js';
 import type { Client, ClientEvents, ClientState, RequestOptions } from './types.js';
 
@@ -36,7 +41,7 @@ import type { Client, ClientEvents, ClientState, RequestOptions } from './types.
  * entry (`index.ts` for Node, `browser.ts`) passes its own `openTransport`.
  */
 export async function connectWith<Api extends ClientApi = AnyClientApi>(
-  options: ConnectOptions,
+  options: ConnectOptions | ResolverConnectOptions,
   openTransport: OpenTransport,
 ): Promise<Client<Api>> {
   const client = new ShaddockClient<Api>(resolveSettings(options), openTransport);
@@ -54,10 +59,14 @@ class ShaddockClient<Api extends ClientApi> implements Client<Api>, ConnectionLi
   readonly #pushes = new Emitter<Record<string, JsonObject>>();
   readonly #settings: ClientSettings;
   readonly #openTransport: OpenTransport;
-  readonly #target: Omit<TransportTarget, 'signal'>;
+  readonly #target: Omit<TransportTarget, 'signal' | 'host' | 'port'>;
   readonly #setup: ConnectionSetup;
+  /** Aborted by `close()`: stops a resolver, a backoff wait, a gate query. */
+  readonly #lifetime = new AbortController();
+  readonly #dialer: Dialer;
   #state: ClientState = 'connecting';
   #handshake: JsonObject | undefined;
+  #endpoint: Endpoint | undefined;
   /** The connection while connected. */
   #connection: Connection | undefined;
   /** The latest connection, to await its socket on close. */
@@ -65,13 +74,12 @@ class ShaddockClient<Api extends ClientApi> implements Client<Api>, ConnectionLi
   #attempt: Attempt | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
 
   constructor(settings: ClientSettings, openTransport: OpenTransport) {
     this.#settings = settings;
     this.#openTransport = openTransport;
-    const { transport: kind, host, port, tls, path, maxBodyLength } = settings;
-    this.#target = { kind, host, port, tls, path, maxBodyLength };
+    const { transport: kind, tls, path, maxBodyLength } = settings;
+    this.#target = { kind, tls, path, maxBodyLength };
     const negotiation = new Negotiation(settings);
     this.#setup = {
       handshakeTimeout: settings.handshakeTimeout,
@@ -79,6 +87,15 @@ class ShaddockClient<Api extends ClientApi> implements Client<Api>, ConnectionLi
       handshakeRequest: () => negotiation.request(),
       negotiate: (response) => negotiation.codec(response),
     };
+    const shared = sharedOptions(settings);
+    this.#dialer = new Dialer({
+      resolve: settings.resolve,
+      fixed: settings.fixed,
+      signal: this.#lifetime.signal,
+      events: this.events,
+      establish: (endpoint) => this.#establish(endpoint),
+      connect: (options) => connectWith({ ...shared, ...options }, openTransport),
+    });
   }
 
   get state(): ClientState {
@@ -89,9 +106,13 @@ class ShaddockClient<Api extends ClientApi> implements Client<Api>, ConnectionLi
     return this.#handshake;
   }
 
+  get endpoint(): Endpoint | undefined {
+    return this.#endpoint;
+  }
+
   async start(): Promise<void> {
     try {
-      this.#connected(await this.#establish(), 0);
+      this.#connected(await this.#dialer.round(0), 0);
     } catch (error) {
       this.#state = 'closed';
       throw error;
@@ -140,9 +161,10 @@ class ShaddockClient<Api extends ClientApi> implements Client<Api>, ConnectionLi
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#closed = true;
-    this.#wake?.();
+    const closed = new ClientError(ClientErrorCode.Closed, 'the client was closed');
+    this.#lifetime.abort(closed);
     const attempt = this.#attempt;
-    attempt?.abort.abort(new ClientError(ClientErrorCode.Closed, 'the client was closed'));
+    attempt?.abort.abort(closed);
     attempt?.connection.close();
     this.#connection?.close();
     const latest = this.#latest;
@@ -167,6 +189,7 @@ class ShaddockClient<Api extends ClientApi> implements Client<Api>, ConnectionLi
     this.#connection = undefined;
     this.events.emit('disconnected', { reason, error });
     if (reason === 'client-closed' || this.#closed) return;
+    if (this.#endpoint !== undefined) this.#dialer.failed(this.#endpoint, error);
     if (reason === 'protocol-error') this.events.emit('error', error);
     const policy = this.#settings.reconnect;
     if (policy !== undefined && (reason === 'connection-lost' || reason === 'heartbeat-timeout')) {
@@ -176,15 +199,15 @@ class ShaddockClient<Api extends ClientApi> implements Client<Api>, ConnectionLi
     }
   }
 
-  /** Opens a socket and handshakes, within the connect and handshake timeouts. */
-  async #establish(): Promise<Connection> {
+  /** Opens a socket to `endpoint` and handshakes, within the connect and handshake timeouts. */
+  async #establish(endpoint: Endpoint): Promise<Connection> {
     const abort = new AbortController();
     const connection = new Connection(this.#setup, this);
     this.#attempt = { connection, abort };
     this.#latest = connection;
     const { connectTimeout } = this.#settings;
     const timer = setTimeout(() => {
-      const where = `${this.#target.host}:${this.#target.port}`;
+      const where = endpointName(endpoint);
       abort.abort(
         new ClientError(
           ClientErrorCode.ConnectTimeout,
@@ -194,7 +217,8 @@ class ShaddockClient<Api extends ClientApi> implements Client<Api>, ConnectionLi
     }, timerDelay(connectTimeout));
     try {
       if (this.#state !== 'reconnecting') this.#state = 'connecting';
-      const transport = await this.#openTransport({ ...this.#target, signal: abort.signal }, connection);
+      const target = { ...this.#target, host: endpoint.host, port: endpoint.port, signal: abort.signal };
+      const transport = await this.#openTransport(target, connection);
       clearTimeout(timer);
       if (this.#state !== 'reconnecting') this.#state = 'handshaking';
       this.#handshake = await connection.handshake(transport);
@@ -205,53 +229,36 @@ class ShaddockClient<Api extends ClientApi> implements Client<Api>, ConnectionLi
     }
   }
 
-  #connected(connection: Connection, attempt: number): void {
+  #connected({ connection, endpoint }: Dialed, attempt: number): void {
     this.#connection = connection;
+    this.#endpoint = endpoint;
     this.#state = 'connected';
-    this.events.emit('connected', { handshake: this.#handshake });
+    this.events.emit('connected', { handshake: this.#handshake, endpoint });
     if (attempt > 0) this.events.emit('reconnected', { attempt });
   }
 
+  /** Rounds of the dialer, a backoff wait before each, until one connects or `maxAttempts` have failed. */
   async #reconnect(policy: ReconnectPolicy): Promise<void> {
     this.#state = 'reconnecting';
     let lastError: unknown;
     for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
       const delay = reconnectDelay(policy, attempt, Math.random());
       this.events.emit('reconnecting', { attempt, delay });
-      await this.#sleep(delay);
+      await sleep(delay, this.#lifetime.signal);
       if (this.#closed) return;
       try {
-        const connection = await this.#establish();
-        if (this.#closed) return;
-        return this.#connected(connection, attempt);
+        const dialed = await this.#dialer.round(attempt);
+        // Closed while the last handshake completed: that connection is nobody's now.
+        if (this.#closed) return dialed.connection.close();
+        return this.#connected(dialed, attempt);
       } catch (error) {
         if (this.#closed) return;
         lastError = error;
-        // A refused handshake or a broken protocol will not mend by trying again.
-        if (
-          isClientError(error, ClientErrorCode.HandshakeRejected) ||
-          isClientError(error, ClientErrorCode.Protocol)
-        ) {
-          return this.#fail(error);
-        }
+        if (this.#dialer.fatal(error)) return this.#fail(error as ClientError);
       }
     }
     const message = `could not reconnect in ${policy.maxAttempts} attempts`;
     this.#fail(new ClientError(ClientErrorCode.ReconnectFailed, message, { cause: lastError }));
-  }
-
-  #sleep(delay: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#wake = undefined;
-        resolve();
-      }, timerDelay(delay));
-      this.#wake = () => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve();
-      };
-    });
   }
 
   #fail(error: ClientError): void {

@@ -33,6 +33,11 @@ export const ClientErrorCode = {
   ConnectionLost: 'SHADDOCK_ERR_CLIENT_CONNECTION_LOST',
   /** Every reconnect attempt failed; the client is closed. */
   ReconnectFailed: 'SHADDOCK_ERR_CLIENT_RECONNECT_FAILED',
+  /**
+   * The resolver threw, answered something that is not an endpoint, or (`fromGate`) the gate
+   * could not be reached or did not name a connector. The thrown error is the `cause`.
+   */
+  ResolveFailed: 'SHADDOCK_ERR_CLIENT_RESOLVE_FAILED',
   /** `connect()` was given options it cannot use. */
   InvalidOptions: 'SHADDOCK_ERR_CLIENT_INVALID_OPTIONS',
 } as const;

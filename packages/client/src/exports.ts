@@ -17,5 +17,22 @@ export type {
 export { type CachedHandshake, type HandshakeCache, localStorageCache, memoryCache } from './cache.js';
 export type { EventSource, Listener } from './emitter.js';
 export { ClientError, ClientErrorCode, type ClientErrorOptions, isClientError } from './errors.js';
-export type { ConnectOptions, ReconnectOptions, TlsOptions, TransportKind } from './options.js';
+export { fromGate, type GateOptions } from './gate.js';
+export type {
+  ClientOptions,
+  ConnectOptions,
+  ReconnectOptions,
+  ResolverConnectOptions,
+  TlsOptions,
+  TransportKind,
+} from './options.js';
+export {
+  type Candidates,
+  type Endpoint,
+  type EndpointFailure,
+  fromList,
+  type ListOptions,
+  type ResolveContext,
+  type Resolver,
+} from './resolver.js';
 export type { Client, ClientEvents, ClientState, DisconnectReason, RequestOptions } from './types.js';

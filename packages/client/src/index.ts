@@ -14,7 +14,7 @@
 import WebSocket from 'ws';
 import type { AnyClientApi, ClientApi } from './api.js';
 import { connectWith } from './client.js';
-import type { ConnectOptions } from './options.js';
+import type { ConnectOptions, ResolverConnectOptions } from './options.js';
 import { openTcpTransport } from './tcp-transport.js';
 import type { OpenTransport } from './transport.js';
 import type { Client } from './types.js';
@@ -47,9 +47,15 @@ const openNodeTransport: OpenTransport = (target, handlers) =>
 /**
  * Connects to a Pomelo-protocol server and resolves once the handshake is done. Rejects with
  * a {@link ClientError}: `ConnectFailed`, `ConnectTimeout`, `HandshakeRejected` (with the
- * server's `handshakeCode`), `HandshakeTimeout`, `Protocol`, `InvalidOptions`.
- * `Api` describes the server's routes for typed requests and pushes.
+ * server's `handshakeCode`), `HandshakeTimeout`, `Protocol`, `InvalidOptions`, and with
+ * `resolve`, `ResolveFailed`. `Api` describes the server's routes for typed requests and pushes.
+ *
+ * Give `host` and `port`, or `resolve` to find the server (a {@link fromGate} gate, a
+ * {@link fromList} list, a function): the first connect tries each candidate once, and each
+ * reconnect round asks again, so a client finds a live connector rather than a dead address.
  */
-export function connect<Api extends ClientApi = AnyClientApi>(options: ConnectOptions): Promise<Client<Api>> {
+export function connect<Api extends ClientApi = AnyClientApi>(
+  options: ConnectOptions | ResolverConnectOptions,
+): Promise<Client<Api>> {
   return connectWith<Api>(options, openNodeTransport);
 }

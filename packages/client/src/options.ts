@@ -1,6 +1,7 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { type HandshakeCache, memoryCache } from './cache.js';
 import { ClientError, ClientErrorCode } from './errors.js';
+import type { Resolver } from './resolver.js';
 
 /** TLS settings for `wss` and `tls`; browsers use their own trust store and ignore them. */
 export interface TlsOptions {
@@ -12,9 +13,12 @@ export interface TlsOptions {
 
 /** How the client reconnects after losing an established connection. */
 export interface ReconnectOptions {
-  /** Attempts before giving up and closing. Default 10 (Pomelo's); `Infinity` never gives up. */
+  /**
+   * Attempts before giving up and closing (with `resolve`: rounds, each trying every candidate).
+   * Default 10 (Pomelo's); `Infinity` never gives up.
+   */
   readonly maxAttempts?: number;
-  /** Milliseconds before the first attempt. Default 500. */
+  /** Milliseconds before the first attempt (round). Default 500. */
   readonly initialDelay?: number;
   /** The longest wait between attempts, in milliseconds. Default 30 000 (or `initialDelay` if longer). */
   readonly maxDelay?: number;
@@ -27,10 +31,8 @@ export interface ReconnectOptions {
 /** Which transport carries the Pomelo packages: WebSocket, or raw TCP (Node only). */
 export type TransportKind = 'ws' | 'tcp';
 
-/** What `connect()` takes. Only `host` and `port` are required. */
-export interface ConnectOptions {
-  readonly host: string;
-  readonly port: number;
+/** How a client behaves, whatever it connects to: everything `connect()` takes but the address. */
+export interface ClientOptions {
   /** Default `'ws'`; `'tcp'` works in Node only. */
   readonly transport?: TransportKind;
   /** `true` or TLS settings: `wss://` for ws, TLS for tcp. */
@@ -53,10 +55,41 @@ export interface ConnectOptions {
   readonly requestTimeout?: number;
   /** The server is silent when nothing arrives for this many heartbeat intervals. Default 2. */
   readonly heartbeatTimeoutFactor?: number;
-  /** Reconnect after an established connection is lost. Default off. */
+  /**
+   * Reconnect after an established connection is lost. Default off. With `resolve`, each attempt
+   * is a round: the resolver is asked for candidates and each is tried in turn.
+   */
   readonly reconnect?: boolean | ReconnectOptions;
   /** The largest package body accepted from the server, in bytes. Default 1 MiB. */
   readonly maxBodyLength?: number;
+}
+
+/** What `connect()` takes to connect to one address, and reconnect to the same one. */
+export interface ConnectOptions extends ClientOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Not with `host` and `port`: see {@link ResolverConnectOptions}. */
+  readonly resolve?: undefined;
+}
+
+/**
+ * What `connect()` takes to find its server through a {@link Resolver}: the first connect and
+ * every reconnect ask it for candidates, so a client finds a live connector instead of retrying
+ * a dead address.
+ *
+ * @example
+ * ```ts
+ * const client = await connect({
+ *   resolve: fromGate({ host: 'gate.example.com', port: 3014, body: { username } }),
+ *   reconnect: true,
+ * });
+ * ```
+ */
+export interface ResolverConnectOptions extends ClientOptions {
+  /** Where to connect: a function of the attempt, or {@link fromList} / {@link fromGate}. */
+  readonly resolve: Resolver;
+  readonly host?: undefined;
+  readonly port?: undefined;
 }
 
 /** The reconnect policy with every default filled in. */
@@ -70,8 +103,10 @@ export interface ReconnectPolicy {
 
 /** {@link ConnectOptions} with every default filled in and every value checked. */
 export interface ClientSettings {
-  readonly host: string;
-  readonly port: number;
+  /** Where to connect: the resolver given, or one that always answers `host:port`. */
+  readonly resolve: Resolver;
+  /** True when `connect()` was given one address, not a resolver: reconnects behave as they always did. */
+  readonly fixed: boolean;
   readonly transport: TransportKind;
   readonly tls: TlsOptions | undefined;
   readonly path: string;
@@ -90,16 +125,12 @@ export interface ClientSettings {
 const DEFAULT_TIMEOUT = 10_000;
 
 /** Fills in defaults and checks values; a bad value is a {@link ClientError} `InvalidOptions`. */
-export function resolveSettings(options: ConnectOptions): ClientSettings {
-  const { host, port } = options;
-  if (typeof host !== 'string' || host === '') invalid('host', host, 'a non-empty string');
-  check('port', port, Number.isInteger(port) && port > 0 && port < 65_536, 'an integer from 1 to 65535');
+export function resolveSettings(options: ConnectOptions | ResolverConnectOptions): ClientSettings {
   const transport = options.transport ?? 'ws';
   if (transport !== 'ws' && transport !== 'tcp') invalid('transport', transport, "'ws' or 'tcp'");
   const factor = options.heartbeatTimeoutFactor ?? 2;
   return {
-    host,
-    port,
+    ...where(options),
     transport,
     tls: options.tls === true ? {} : options.tls || undefined,
     path: options.path ?? '/',
@@ -116,8 +147,48 @@ export function resolveSettings(options: ConnectOptions): ClientSettings {
       factor > 1 && factor < Infinity,
       'over 1',
     ),
-    reconnect: reconnectPolicy(options.reconnect),
+    reconnect: options.reconnect
+      ? reconnectPolicy(options.reconnect === true ? {} : options.reconnect)
+      : undefined,
     maxBodyLength: options.maxBodyLength,
+  };
+}
+
+function where(options: ConnectOptions | ResolverConnectOptions): Pick<ClientSettings, 'resolve' | 'fixed'> {
+  const { host, port, resolve } = options;
+  if (resolve !== undefined) {
+    if (typeof resolve !== 'function') invalid('resolve', resolve, 'a function');
+    if (host !== undefined) invalid('host', host, 'absent with resolve');
+    if (port !== undefined) invalid('port', port, 'absent with resolve');
+    return { resolve, fixed: false };
+  }
+  if (typeof host !== 'string' || host === '') invalid('host', host, 'a non-empty string');
+  if (!isPort(port)) invalid('port', port, 'an integer from 1 to 65535');
+  const endpoint = { host, port };
+  return { resolve: () => endpoint, fixed: true };
+}
+
+/** True for a TCP port number a client can connect to. */
+export function isPort(port: unknown): port is number {
+  return Number.isInteger(port) && (port as number) > 0 && (port as number) < 65_536;
+}
+
+/**
+ * The options a client's side connections (a gate query) take from the client: how to connect,
+ * not who it is (`user`), what it cached (`cache`) nor whether it reconnects.
+ */
+export function sharedOptions(settings: ClientSettings): ClientOptions {
+  return {
+    transport: settings.transport,
+    ...(settings.tls === undefined ? {} : { tls: settings.tls }),
+    path: settings.path,
+    clientType: settings.clientType,
+    clientVersion: settings.clientVersion,
+    connectTimeout: settings.connectTimeout,
+    handshakeTimeout: settings.handshakeTimeout,
+    requestTimeout: settings.requestTimeout,
+    heartbeatTimeoutFactor: settings.heartbeatTimeoutFactor,
+    ...(settings.maxBodyLength === undefined ? {} : { maxBodyLength: settings.maxBodyLength }),
   };
 }
 
@@ -126,17 +197,34 @@ export function duration(name: string, value = DEFAULT_TIMEOUT): number {
   return check(name, value, value > 0 && value < Infinity, 'a positive number of milliseconds');
 }
 
-function reconnectPolicy(option: ConnectOptions['reconnect']): ReconnectPolicy | undefined {
-  if (!option) return undefined;
-  const options = option === true ? {} : option;
-  const { maxAttempts = 10, initialDelay = 500, factor = 2, jitter = 0.2 } = options;
-  const maxDelay = options.maxDelay ?? Math.max(30_000, initialDelay);
+/** Pomelo's reconnect defaults: 10 attempts, from 500 ms, doubling, up to 30 s, ±20 %. */
+const RECONNECT_DEFAULTS: ReconnectPolicy = {
+  maxAttempts: 10,
+  initialDelay: 500,
+  maxDelay: 30_000,
+  factor: 2,
+  jitter: 0.2,
+};
+
+/** A backoff policy from its options, `defaults` filling the gaps; `name` prefixes error messages. */
+export function reconnectPolicy(
+  options: ReconnectOptions,
+  name = 'reconnect',
+  defaults: ReconnectPolicy = RECONNECT_DEFAULTS,
+): ReconnectPolicy {
+  const {
+    maxAttempts = defaults.maxAttempts,
+    initialDelay = defaults.initialDelay,
+    factor = defaults.factor,
+    jitter = defaults.jitter,
+  } = options;
+  const maxDelay = options.maxDelay ?? Math.max(defaults.maxDelay, initialDelay);
   return {
-    maxAttempts: check('reconnect.maxAttempts', maxAttempts, maxAttempts >= 1, 'at least 1'),
-    initialDelay: check('reconnect.initialDelay', initialDelay, initialDelay >= 0, 'at least 0'),
-    maxDelay: check('reconnect.maxDelay', maxDelay, maxDelay >= initialDelay, 'at least initialDelay'),
-    factor: check('reconnect.factor', factor, factor >= 1, 'at least 1'),
-    jitter: check('reconnect.jitter', jitter, jitter >= 0 && jitter <= 1, 'from 0 to 1'),
+    maxAttempts: check(`${name}.maxAttempts`, maxAttempts, maxAttempts >= 1, 'at least 1'),
+    initialDelay: check(`${name}.initialDelay`, initialDelay, initialDelay >= 0, 'at least 0'),
+    maxDelay: check(`${name}.maxDelay`, maxDelay, maxDelay >= initialDelay, 'at least initialDelay'),
+    factor: check(`${name}.factor`, factor, factor >= 1, 'at least 1'),
+    jitter: check(`${name}.jitter`, jitter, jitter >= 0 && jitter <= 1, 'from 0 to 1'),
   };
 }
 
@@ -154,6 +242,7 @@ function check(name: string, value: number, valid: boolean, expected: string): n
   return value;
 }
 
-function invalid(name: string, value: unknown, expected: string): never {
+/** Throws `InvalidOptions`: `name` must be `expected`. */
+export function invalid(name: string, value: unknown, expected: string): never {
   throw new ClientError(ClientErrorCode.InvalidOptions, `${name} must be ${expected}, got ${String(value)}`);
 }

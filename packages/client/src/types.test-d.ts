@@ -1,5 +1,15 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { type Client, type ClientError, connect, type JsonObject } from './index.js';
+import {
+  type Client,
+  type ClientError,
+  connect,
+  type Endpoint,
+  type EndpointFailure,
+  fromGate,
+  fromList,
+  type JsonObject,
+  type Resolver,
+} from './index.js';
 
 interface ChatApi {
   requests: {
@@ -87,5 +97,63 @@ describe('Client<Api>', () => {
     void connect({ host: 'h', port: 1, transprot: 'tcp' });
     // @ts-expect-error: tcp or ws only
     void connect({ host: 'h', port: 1, transport: 'udp' });
+  });
+
+  it('types the resolve option: a function, fromList or fromGate, instead of host and port', () => {
+    expectTypeOf(connect<ChatApi>({ resolve: fromList([{ host: 'h', port: 1 }]) })).resolves.toEqualTypeOf<
+      Client<ChatApi>
+    >();
+    void connect({
+      resolve: fromGate({ host: 'gate', port: 3014, body: { username: 'a' } }),
+      reconnect: true,
+    });
+    void connect({
+      transport: 'tcp',
+      resolve: async ({ attempt, failed, signal }) => {
+        expectTypeOf(attempt).toBeNumber();
+        expectTypeOf(failed).toEqualTypeOf<readonly EndpointFailure[]>();
+        expectTypeOf(failed[0]?.error).toEqualTypeOf<ClientError | undefined>();
+        expectTypeOf(signal).toEqualTypeOf<AbortSignal>();
+        return [
+          { host: 'a', port: 1 },
+          { host: 'b', port: 2 },
+        ];
+      },
+    });
+    void connect({ resolve: () => ({ host: 'a', port: 1 }) });
+    // @ts-expect-error: host and port, or resolve, not both
+    void connect({ host: 'h', port: 1, resolve: () => ({ host: 'a', port: 1 }) });
+    // @ts-expect-error: neither host and port nor resolve
+    void connect({ transport: 'ws' });
+    // @ts-expect-error: a resolver answers endpoints
+    void connect({ resolve: () => 'h:1' });
+    // @ts-expect-error: an endpoint's port is a number
+    void connect({ resolve: async () => ({ host: 'a', port: '1' }) });
+    // @ts-expect-error: fromList takes endpoints
+    fromList(['h:1']);
+    fromGate({
+      host: 'gate',
+      port: 3014,
+      transport: 'tcp',
+      route: 'gate.gateHandler.queryEntry',
+      retry: { maxAttempts: 5 },
+      body: ({ failed }) => ({ avoid: failed.map(({ endpoint }) => `${endpoint.host}:${endpoint.port}`) }),
+    });
+    // @ts-expect-error: a gate body is a JSON object
+    fromGate({ host: 'gate', port: 3014, body: { when: new Date() } });
+    // @ts-expect-error: a gate query does not reconnect
+    fromGate({ host: 'gate', port: 3014, reconnect: true });
+    expectTypeOf(fromList([{ host: 'h', port: 1 }])).toEqualTypeOf<Resolver>();
+  });
+
+  it('types where a client is connected, and why a candidate failed', () => {
+    expectTypeOf(client.endpoint).toEqualTypeOf<Endpoint | undefined>();
+    client.events.on('connected', ({ endpoint }) => expectTypeOf(endpoint).toEqualTypeOf<Endpoint>());
+    client.events.on('endpoint-failed', ({ attempt, endpoint, error }) => {
+      expectTypeOf(attempt).toBeNumber();
+      expectTypeOf(endpoint).toEqualTypeOf<Endpoint>();
+      expectTypeOf(error).toEqualTypeOf<ClientError>();
+    });
+    client.events.on('resolve-failed', ({ error }) => expectTypeOf(error).toEqualTypeOf<ClientError>());
   });
 });

@@ -13,6 +13,7 @@ import type {
 import type { DisconnectReason } from './connection.js';
 import type { EventSource, Listener } from './emitter.js';
 import type { ClientError } from './errors.js';
+import type { Endpoint } from './resolver.js';
 
 export type { DisconnectReason } from './connection.js';
 
@@ -24,16 +25,24 @@ export type ClientState = 'connecting' | 'handshaking' | 'connected' | 'reconnec
 
 /** A client's lifecycle events and their payloads. */
 export interface ClientEvents {
-  /** A handshake succeeded, the first time and after each reconnect. */
-  connected: { readonly handshake: JsonObject | undefined };
+  /** A handshake succeeded, the first time and after each reconnect; `endpoint` is the server's address. */
+  connected: { readonly handshake: JsonObject | undefined; readonly endpoint: Endpoint };
   /** An established connection ended. `error` says how, as a {@link ClientError}. */
   disconnected: { readonly reason: DisconnectReason; readonly error: ClientError };
   /** The server kicked this client; it closes and does not reconnect. */
   kick: { readonly reason: string };
   /** Nothing arrived from the server within the heartbeat timeout; the connection is dropped. */
   'heartbeat-timeout': { readonly timeout: number };
-  /** A reconnect attempt is scheduled `delay` milliseconds from now. */
+  /** A reconnect attempt (with `resolve`, a round) is scheduled `delay` milliseconds from now. */
   reconnecting: { readonly attempt: number; readonly delay: number };
+  /**
+   * A connection to `endpoint` could not be opened or handshaken (`error` says why: refused,
+   * timed out, closed before the handshake...); the client moves on to the next candidate at
+   * once. `attempt` is 0 on the first connect, else the reconnect attempt.
+   */
+  'endpoint-failed': { readonly attempt: number; readonly endpoint: Endpoint; readonly error: ClientError };
+  /** The resolver threw or answered no usable endpoint; `error` is a `ResolveFailed`, the round fails. */
+  'resolve-failed': { readonly attempt: number; readonly error: ClientError };
   /** Reconnected (and handshaken again) after `attempt` attempts. */
   reconnected: { readonly attempt: number };
   /** The server broke the protocol, reconnecting failed for good, or a handshake was refused. */
@@ -63,6 +72,8 @@ export interface Client<Api extends ClientApi = AnyClientApi> {
   readonly state: ClientState;
   /** The `user` data of the server's handshake response, if any (from the latest handshake). */
   readonly handshake: JsonObject | undefined;
+  /** The address of the server of the latest connection (the one a resolver chose). */
+  readonly endpoint: Endpoint | undefined;
   /** Lifecycle events. */
   readonly events: EventSource<ClientEvents>;
   /**

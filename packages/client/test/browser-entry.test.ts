@@ -5,7 +5,7 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { ClientErrorCode, connect } from '../src/browser.js';
+import { ClientErrorCode, connect, fromGate } from '../src/browser.js';
 import { nextPush } from './support/helpers.js';
 import { startTestServer } from './support/pomelo-test-server.js';
 
@@ -39,6 +39,28 @@ describe('browser entry', () => {
       await server.close();
     }
     expect(client.state).toBe('closed');
+  });
+
+  it('asks a gate over the global WebSocket, then connects to the connector it names', async () => {
+    const connector = await startTestServer({ handlers: { 'a.b.echo': (body: JsonObject) => body } });
+    const gate = await startTestServer({
+      handlers: {
+        'gate.gateHandler.queryEntry': () => ({ code: 200, host: connector.host, port: connector.port }),
+      },
+    });
+    try {
+      const client = await connect({ resolve: fromGate({ host: gate.host, port: gate.port }) });
+      try {
+        expect(client.endpoint).toEqual({ host: connector.host, port: connector.port });
+        expect(await client.request('a.b.echo', { via: 'gate' })).toEqual({ via: 'gate' });
+        expect(gate.handshakes).toHaveLength(1);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await gate.close();
+      await connector.close();
+    }
   });
 
   it('refuses TCP, which browsers do not have', async () => {

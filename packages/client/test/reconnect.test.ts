@@ -1,17 +1,7 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ClientErrorCode, type ClientState, connect } from '../src/index.js';
-import { nextEvent, record } from './support/helpers.js';
+import { closedPort, nextEvent, record } from './support/helpers.js';
 import { startTestServer } from './support/pomelo-test-server.js';
-
-/** A port nothing listens on (it was free a moment ago). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('reconnect', () => {
   it.each(['ws', 'tcp'] as const)(

@@ -2,8 +2,10 @@ import { MAX_MESSAGE_ID } from '@shaddock/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { localStorageCache, memoryCache } from '../src/cache.js';
 import { Emitter } from '../src/emitter.js';
+import { ClientError, ClientErrorCode } from '../src/errors.js';
 import { type ReconnectPolicy, reconnectDelay, resolveSettings } from '../src/options.js';
 import { nextRequestId } from '../src/pending-requests.js';
+import { type EndpointFailure, fromList, type ResolveContext } from '../src/resolver.js';
 import type { TransportTarget } from '../src/transport.js';
 import { webSocketUrl } from '../src/websocket-transport.js';
 
@@ -35,6 +37,40 @@ describe('reconnect delays', () => {
     expect(reconnectDelay(policy, 1, 0.999_999)).toBe(150);
     expect(reconnectDelay(policy, 6, 0.999_999)).toBe(1000);
     expect(reconnectDelay(policy, 6, 0)).toBe(500);
+  });
+});
+
+describe('fromList', () => {
+  const [a, b, c, d] = [1, 2, 3, 4].map((port) => ({ host: 'h', port }));
+  const failure = (port: number, at: number): EndpointFailure => ({
+    endpoint: { host: 'h', port },
+    error: new ClientError(ClientErrorCode.ConnectFailed, 'refused'),
+    at,
+  });
+  const context = (failed: readonly EndpointFailure[] = []): ResolveContext => ({
+    attempt: 1,
+    failed,
+    signal: new AbortController().signal,
+    connect: () => Promise.reject(new Error('not here')),
+  });
+
+  it('answers the whole list, round-robin, from the first or a random start', () => {
+    const resolve = fromList([a!, b!, c!], { start: 'first' });
+    expect([resolve(context()), resolve(context()), resolve(context()), resolve(context())]).toEqual([
+      [a, b, c],
+      [b, c, a],
+      [c, a, b],
+      [a, b, c],
+    ]);
+    const starts = new Set(
+      Array.from({ length: 50 }, () => (fromList([a!, b!, c!])(context()) as unknown[])[0]),
+    );
+    expect(starts.size).toBeGreaterThan(1);
+  });
+
+  it('moves the endpoints that failed to the end, the one that failed longest ago first', () => {
+    const resolve = fromList([a!, b!, c!, d!], { start: 'first' });
+    expect(resolve(context([failure(1, 200), failure(3, 100)]))).toEqual([b, d, c, a]);
   });
 });
 
