@@ -11,12 +11,16 @@ export {
   type RpcServerOptions,
 } from './rpc/index.js';
 export {
+  clusterProof,
   DEFAULT_MAX_FRAME_LENGTH,
   decodePayload,
   type FramedSocket,
   FrameReader,
   FrameWriter,
+  NONCE_LENGTH,
+  newNonce,
   type PayloadHandler,
   type PayloadHandlers,
   type PayloadWriter,
+  proofMatches,
 } from './transport/index.js';

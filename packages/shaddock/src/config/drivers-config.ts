@@ -32,6 +32,12 @@ export interface DriverConfig {
   readonly nats?: NatsServiceConfig;
   readonly redis?: RedisServiceConfig;
   readonly rpc: { readonly transport: RpcTransport };
+  /**
+   * The cluster secret every server-to-server connection proves it knows (RPC, monitor, NATS
+   * orders): `secret` in `config/cluster.*`, else `SHADDOCK_CLUSTER_SECRET`. At least 32 characters;
+   * `shaddock init` generates one. Production refuses to start without it.
+   */
+  readonly secret?: string;
 }
 
 /** The variables that override `config/cluster.*` (one server can be pointed elsewhere without a file). */
@@ -40,7 +46,11 @@ export const DRIVER_VARIABLES = {
   nats: 'SHADDOCK_NATS_URL',
   redis: 'SHADDOCK_REDIS_URL',
   rpcTransport: 'SHADDOCK_RPC_TRANSPORT',
+  secret: 'SHADDOCK_CLUSTER_SECRET',
 } as const;
+
+/** The shortest cluster secret accepted. */
+export const MIN_SECRET_LENGTH = 32;
 
 const DEFAULT_NAME = 'shaddock';
 
@@ -50,7 +60,7 @@ export const LOCAL_DRIVER_CONFIG: DriverConfig = Object.freeze({
   rpc: Object.freeze({ transport: 'tcp' as const }),
 });
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const FIELDS = new Set(['name', 'nats', 'redis', 'rpc']);
+const FIELDS = new Set(['name', 'nats', 'redis', 'rpc', 'secret']);
 
 /** A flat cluster file has its fields at the top; an env-keyed one only has environments. */
 export function driversAreEnvKeyed(content: unknown): boolean {
@@ -96,11 +106,16 @@ export function readDriverConfig(
   if (transport === 'nats' && nats === undefined) {
     throw invalid(source, 'rpc', 'rpc transport "nats" needs a "nats" service (or SHADDOCK_NATS_URL)');
   }
+  const secret = variable(environment, DRIVER_VARIABLES.secret) ?? optionalString(source, 'secret');
+  if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
+    throw invalid(source, 'secret', `the cluster secret must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
   return {
     name,
     ...(nats === undefined ? {} : { nats }),
     ...(redis === undefined ? {} : { redis }),
     rpc: { transport },
+    ...(secret === undefined ? {} : { secret }),
   };
 }
 

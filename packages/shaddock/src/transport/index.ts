@@ -3,6 +3,7 @@
  * writes coalesced per event-loop turn, and the `RpcLink` interface they implement for RPC (the
  * TCP link is the default). Used by RPC and by the master's control connections.
  */
+export { clusterProof, NONCE_LENGTH, newNonce, proofMatches } from './cluster-proof.js';
 export { type ConnectFramedAddress, type ConnectFramedOptions, connectFramed } from './connect.js';
 export {
   DEFAULT_MAX_FRAME_LENGTH,
