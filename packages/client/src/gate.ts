@@ -1,11 +1,11 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { sleep } from './abortable.js';
+import { isPort } from './endpoint.js';
 import { ClientError, ClientErrorCode, isClientError } from './errors.js';
 import {
   type ClientOptions,
   type ConnectOptions,
   invalid,
-  isPort,
   type ReconnectOptions,
   type ReconnectPolicy,
   reconnectDelay,

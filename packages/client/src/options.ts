@@ -1,15 +1,52 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { type HandshakeCache, memoryCache } from './cache.js';
+import { type Endpoint, type EndpointFailure, isPort } from './endpoint.js';
 import { ClientError, ClientErrorCode } from './errors.js';
-import type { Resolver } from './resolver.js';
+import type { TlsOptions, TransportKind } from './transport.js';
+import type { Client } from './types.js';
 
-/** TLS settings for `wss` and `tls`; browsers use their own trust store and ignore them. */
-export interface TlsOptions {
-  /** Reject a server whose certificate does not verify. Default true. */
-  readonly rejectUnauthorized?: boolean;
-  /** PEM certificate(s) of the authority to trust, e.g. a test CA. */
-  readonly ca?: string;
+export type { TlsOptions, TransportKind } from './transport.js';
+
+/** What a {@link Resolver} is told each time it is asked. */
+export interface ResolveContext {
+  /** 0 for the first connect, then the reconnect round (1-based), as in the `reconnecting` event. */
+  readonly attempt: number;
+  /**
+   * Endpoints that failed recently (could not be connected to, or whose connection was lost),
+   * the latest failure of each, oldest first. An endpoint leaves the list once a connection to
+   * it succeeds.
+   */
+  readonly failed: readonly EndpointFailure[];
+  /** Aborted when the client is closed: whatever the resolver is doing is no longer wanted. */
+  readonly signal: AbortSignal;
+  /**
+   * Opens a side connection, e.g. to a gate: `connect()` of the client's own platform (browser
+   * or Node), with the client's transport, TLS, path, client type and timeouts as defaults, but
+   * not its `user`, `cache` nor `reconnect`. Close it when done.
+   */
+  connect(options: ConnectOptions): Promise<Client>;
 }
+
+/** What a resolver answers: one endpoint, or several to try in this order. */
+export type Candidates = Endpoint | readonly Endpoint[];
+
+/**
+ * Tells a client where to connect. It is asked before the first connect and before each
+ * reconnect round, and answers candidates that the client tries in order until one handshakes.
+ * A candidate that fails (refused, timed out, closed before the handshake) is skipped at once
+ * for the next; when all have failed, the client asks again, and backs off (a round) only when
+ * the answer holds nothing new. A resolver that throws fails the round with `ResolveFailed`.
+ * Ready-made: `fromList`, `fromGate`.
+ *
+ * @example
+ * ```ts
+ * const resolve: Resolver = async ({ failed }) => {
+ *   const servers = await (await fetch('/connectors')).json();
+ *   return servers.filter((s) => !failed.some((f) => f.endpoint.host === s.host && f.endpoint.port === s.port));
+ * };
+ * ```
+ */
+export type Resolver = (context: ResolveContext) => Candidates | Promise<Candidates>;
 
 /** How the client reconnects after losing an established connection. */
 export interface ReconnectOptions {
@@ -27,9 +64,6 @@ export interface ReconnectOptions {
   /** Each wait varies at random by up to this fraction, either way, so clients spread out. Default 0.2. */
   readonly jitter?: number;
 }
-
-/** Which transport carries the Pomelo packages: WebSocket, or raw TCP (Node only). */
-export type TransportKind = 'ws' | 'tcp';
 
 /** How a client behaves, whatever it connects to: everything `connect()` takes but the address. */
 export interface ClientOptions {
@@ -166,11 +200,6 @@ function where(options: ConnectOptions | ResolverConnectOptions): Pick<ClientSet
   if (!isPort(port)) invalid('port', port, 'an integer from 1 to 65535');
   const endpoint = { host, port };
   return { resolve: () => endpoint, fixed: true };
-}
-
-/** True for a TCP port number a client can connect to. */
-export function isPort(port: unknown): port is number {
-  return Number.isInteger(port) && (port as number) > 0 && (port as number) < 65_536;
 }
 
 /**

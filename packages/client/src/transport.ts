@@ -1,5 +1,15 @@
 import type { PackageType } from '@shaddock/protocol';
-import type { TlsOptions, TransportKind } from './options.js';
+
+/** TLS settings for `wss` and `tls`; browsers use their own trust store and ignore them. */
+export interface TlsOptions {
+  /** Reject a server whose certificate does not verify. Default true. */
+  readonly rejectUnauthorized?: boolean;
+  /** PEM certificate(s) of the authority to trust, e.g. a test CA. */
+  readonly ca?: string;
+}
+
+/** Which transport carries the Pomelo packages: WebSocket, or raw TCP (Node only). */
+export type TransportKind = 'ws' | 'tcp';
 
 /** Where a transport connects. */
 export interface TransportTarget {

@@ -12,8 +12,8 @@ import type {
 } from './api.js';
 import type { DisconnectReason } from './connection.js';
 import type { EventSource, Listener } from './emitter.js';
+import type { Endpoint } from './endpoint.js';
 import type { ClientError } from './errors.js';
-import type { Endpoint } from './resolver.js';
 
 export type { DisconnectReason } from './connection.js';
 
