@@ -6,6 +6,11 @@
 
 export { describeLoggerContract } from '../logging/testing.js';
 export { describeChannelStoreContract } from './channel-store-contract.js';
+export {
+  type ControlPlaneHarness,
+  describeControlPlaneContract,
+  type MemberOrders,
+} from './control-plane-contract.js';
 export { describeMembershipContract, type MembershipHarness } from './membership-contract.js';
 export { type RecordingLogger, recordingLogger } from './recording-logger.js';
 export { describeRpcLinkContract, type RpcLinkHarness } from './rpc-link-contract.js';
