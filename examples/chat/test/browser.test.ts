@@ -2,8 +2,10 @@
 // playwright-core, against the built cluster on free ports. Three people log into one room from
 // three browser contexts (separate profiles, as separate browsers): ann on one connector, bob on
 // the other, carol beside bob. They see each other, talk to the room, ann writes privately to bob
-// (carol must not see it), bob closes his page and the others see him leave. Screenshots of each
-// step go to .artifacts/screenshots/chat-browser/ at the repository root (git-ignored).
+// (carol must not see it), bob closes his page and the others see him leave. Then a connector is
+// killed (SIGKILL) under a page: the page reconnects through the gate to the other connector and
+// enters its room again with no click. Screenshots of each step go to
+// .artifacts/screenshots/chat-browser/ at the repository root (git-ignored).
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { queryEntry } from '../src/web/chat-room.js';
-import { alive, startChatCluster } from './chat-cluster.js';
+import { alive, type ChatCluster, startChatCluster } from './chat-cluster.js';
 
 /** Debian's Chromium (`apt-get install chromium`); CI installs it in .ci/run. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -30,6 +32,8 @@ const EXAMPLE = fileURLToPath(new URL('..', import.meta.url));
 const SCREENSHOTS = fileURLToPath(new URL('../../../.artifacts/screenshots/chat-browser/', import.meta.url));
 /** A guard for each wait on the page, never an assertion on time. */
 const PATIENCE = { timeout: 15_000, interval: 50 };
+/** The guard on a page being back after its connector's death: a few seconds are expected. */
+const RECOVERY = { timeout: 10_000, interval: 50 };
 
 const installed = existsSync(CHROMIUM);
 const inCi = (process.env['CI'] ?? '') !== '' && process.env['CI'] !== 'false';
@@ -134,40 +138,64 @@ function connectorPortOf(person: Person): number {
   return Number(new URL(person.sockets.at(-1) ?? 'ws://none').port);
 }
 
+/** Names by the gate's own answer (a consistent hash of the name over the connectors), asked with the page's own queryEntry. */
+function namesOf(cluster: ChatCluster) {
+  const portOf = async (name: string): Promise<number> => (await queryEntry(cluster.gate, name)).port;
+  const nameOn = async (prefix: string, accept: (port: number) => boolean): Promise<string> => {
+    for (let index = 0; index < 64; index++) {
+      const name = index === 0 ? prefix : `${prefix}-${index}`;
+      if (accept(await portOf(name))) return name;
+    }
+    throw new Error(`no name ${prefix}-… lands on the wanted connector`);
+  };
+  return { portOf, nameOn };
+}
+
+/**
+ * Runs `steps` against a fresh cluster and Chromium, then closes both and checks that no
+ * process of either is left.
+ */
+async function inChromium(steps: (cluster: ChatCluster, browser: Browser) => Promise<void>): Promise<void> {
+  if (!installed) {
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: the browser test needs Debian's (apt-get install chromium), which .ci/run installs`,
+    );
+  }
+  await bundlePageIfStale();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const cluster = await startChatCluster();
+  let browser: Browser | undefined;
+  const chromiumPids = new Set<number>();
+  let killed: number[] = [];
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    await steps(cluster, browser);
+  } finally {
+    for (const pid of chromiumBelow(process.pid)) chromiumPids.add(pid);
+    try {
+      await browser?.close();
+    } finally {
+      killed = await cluster.stop();
+    }
+  }
+  expect(chromiumPids.size).toBeGreaterThan(0);
+  expect([...chromiumPids].filter(alive)).toEqual([]);
+  expect(killed).toEqual([]);
+  expect(cluster.pids.filter(alive)).toEqual([]);
+}
+
 describe('the chat page in Chromium', () => {
   it.skipIf(!installed && !inCi)(
     'shows two users on different connectors to each other, their room and private messages, and one leaving',
-    async () => {
-      if (!installed) {
-        throw new Error(
-          `no Chromium at ${CHROMIUM}: the browser test needs Debian's (apt-get install chromium), which .ci/run installs`,
-        );
-      }
-      await bundlePageIfStale();
-      mkdirSync(SCREENSHOTS, { recursive: true });
-      const cluster = await startChatCluster();
-      let browser: Browser | undefined;
-      const chromiumPids = new Set<number>();
-      let killed: number[] = [];
-      try {
+    () =>
+      inChromium(async (cluster, browser) => {
         const rid = 'lobby';
-        // Names by the gate's own answer (a consistent hash of the name over the connectors),
-        // asked with the page's own queryEntry.
-        const portOf = async (name: string): Promise<number> => (await queryEntry(cluster.gate, name)).port;
-        const nameOn = async (prefix: string, accept: (port: number) => boolean): Promise<string> => {
-          for (let index = 0; index < 64; index++) {
-            const name = index === 0 ? prefix : `${prefix}-${index}`;
-            if (accept(await portOf(name))) return name;
-          }
-          throw new Error(`no name ${prefix}-… lands on the wanted connector`);
-        };
+        const { portOf, nameOn } = namesOf(cluster);
         const ann = 'ann';
         const annPort = await portOf(ann);
         const bob = await nameOn('bob', (port) => port !== annPort);
         const bobPort = await portOf(bob);
         const carol = await nameOn('carol', (port) => port === bobPort);
-
-        browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 
         const annPage = await open(browser, ann, cluster.web);
         await enter(annPage, rid, '01-login');
@@ -255,19 +283,74 @@ describe('the chat page in Chromium', () => {
         await shoot(annPage, '04-left');
 
         for (const person of [annPage, bobPage, carolPage]) expect(person.errors).toEqual([]);
-      } finally {
-        for (const pid of chromiumBelow(process.pid)) chromiumPids.add(pid);
-        try {
-          await browser?.close();
-        } finally {
-          killed = await cluster.stop();
+      }),
+    90_000,
+  );
+
+  it.skipIf(!installed && !inCi)(
+    'reconnects a page whose connector is killed through the other one, back in its room with no click',
+    () =>
+      inChromium(async (cluster, browser) => {
+        const rid = 'crash';
+        const { portOf, nameOn } = namesOf(cluster);
+        const ann = 'ann';
+        const annPort = await portOf(ann);
+        const bob = await nameOn('bob', (port) => port !== annPort);
+        const annPage = await open(browser, ann, cluster.web);
+        await enter(annPage, rid);
+        const bobPage = await open(browser, bob, cluster.web);
+        await enter(bobPage, rid);
+        const bobPort = connectorPortOf(bobPage);
+        expect(bobPort).not.toBe(annPort);
+        await expect.poll(() => usersOf(annPage.page), PATIENCE).toEqual([`${ann} (you)`, bob]);
+
+        // kill -9 bob's connector: no goodbye to anyone.
+        const connector = cluster.servers.find((server) => server.clientPort === bobPort);
+        const pid = cluster.pidOf(connector?.id ?? '');
+        expect(pid).toBeDefined();
+        process.kill(pid ?? 0, 'SIGKILL');
+
+        // bob's page finds the live connector through the gate and enters the room again by itself.
+        await expect
+          .poll(() => linesOf(bobPage.page), RECOVERY)
+          .toContainEqual({ kind: 'system', text: `reconnected: back in ${rid}` });
+        await bobPage.page.locator('#status.online').waitFor(RECOVERY);
+        expect(await bobPage.page.locator('#status').textContent()).toBe('online');
+        expect(connectorPortOf(bobPage)).toBe(annPort);
+        expect(await bobPage.page.locator('#rejoin').isHidden()).toBe(true);
+        expect(await bobPage.page.locator('#room-name').textContent()).toBe(`#${rid}`);
+        const bobLines = await linesOf(bobPage.page);
+        expect(bobLines).toContainEqual({ kind: 'system', text: 'connection lost: reconnecting…' });
+        expect(bobLines.filter((line) => line.text.startsWith('offline'))).toEqual([]);
+        await expect.poll(() => usersOf(bobPage.page), PATIENCE).toEqual([ann, `${bob} (you)`]);
+        // ann saw bob leave with his connector, and come back.
+        await expect
+          .poll(() => linesOf(annPage.page), PATIENCE)
+          .toEqual(
+            expect.arrayContaining([
+              { kind: 'system', text: `${bob} left` },
+              { kind: 'system', text: `${bob} joined` },
+            ]),
+          );
+        await expect.poll(() => usersOf(annPage.page), PATIENCE).toEqual([`${ann} (you)`, bob]);
+        await shoot(bobPage, '05-reconnected');
+
+        // The two pages talk again, both on the surviving connector.
+        await say(bobPage, 'still here');
+        await say(annPage, 'welcome back');
+        for (const person of [annPage, bobPage]) {
+          await expect
+            .poll(() => linesOf(person.page), PATIENCE)
+            .toEqual(
+              expect.arrayContaining([
+                { kind: 'public', text: `${bob} still here` },
+                { kind: 'public', text: `${ann} welcome back` },
+              ]),
+            );
         }
-      }
-      expect(chromiumPids.size).toBeGreaterThan(0);
-      expect([...chromiumPids].filter(alive)).toEqual([]);
-      expect(killed).toEqual([]);
-      expect(cluster.pids.filter(alive)).toEqual([]);
-    },
+        expect(annPage.errors).toEqual([]);
+        expect(bobPage.errors).toEqual([]);
+      }),
     90_000,
   );
 });

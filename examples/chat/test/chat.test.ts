@@ -241,7 +241,60 @@ describe('the chat example', () => {
     await received(web, { route: 'onLeave', body: { user: 'tcp-user' } });
   });
 
-  it("takes a dead connector's users out of their rooms, and the page's client enters again once it is back", async () => {
+  it('hands out the next connector on the ring in place of those the client failed to reach, and 503 when none is left', async () => {
+    const connectorPorts = cluster.servers.flatMap((server) =>
+      server.serverType === 'connector' && server.clientPort !== undefined ? [server.clientPort] : [],
+    );
+    expect(connectorPorts).toHaveLength(2);
+    const [firstPort = 0, secondPort = 0] = connectorPorts;
+    const onFirst = await nameOn('skip', (port) => port === firstPort);
+    const onSecond = await nameOn('keep', (port) => port === secondPort);
+    const gate = await open(cluster.gate.port);
+    const ask = (username: string, failed: { host: string; port: number }[]) =>
+      gate.request('gate.gateHandler.queryEntry', { username, failed });
+    const at = (port: number) => ({ host: '127.0.0.1', port });
+
+    // The first connector failed for this client: the next one on the ring instead.
+    expect(await ask(onFirst, [at(firstPort)])).toEqual({ code: 200, ...at(secondPort) });
+    // The names the skipped connector does not own keep theirs; addresses that are no connector change nothing.
+    expect(await ask(onSecond, [at(firstPort)])).toEqual({ code: 200, ...at(secondPort) });
+    expect(
+      await ask(onFirst, [at(cluster.gate.port), { host: 'elsewhere.example', port: firstPort }]),
+    ).toEqual({
+      code: 200,
+      ...at(firstPort),
+    });
+    // Every connector failed: a clear refusal, for the client to ask again later.
+    const none = await ask(onFirst, [at(firstPort), at(secondPort)]);
+    expect(none).toEqual({ code: 503, message: 'no connector available: the 2 running are all in "failed"' });
+
+    const untyped = await connect({ host: '127.0.0.1', port: cluster.gate.port });
+    try {
+      for (const failed of [
+        '127.0.0.1:3051',
+        [`127.0.0.1:${firstPort}`],
+        [{ host: '', port: 1 }],
+        [{ host: 'h' }],
+      ]) {
+        expect(
+          await untyped.request('gate.gateHandler.queryEntry', { username: onFirst, failed }),
+        ).toMatchObject({
+          code: 400,
+        });
+      }
+      const many = Array.from({ length: 65 }, (_, index) => at(40_000 + index));
+      expect(
+        await untyped.request('gate.gateHandler.queryEntry', { username: onFirst, failed: many }),
+      ).toEqual({
+        code: 400,
+        message: 'failed must be a list of at most 64 { host, port }',
+      });
+    } finally {
+      await untyped.close();
+    }
+  });
+
+  it("takes a dead connector's users out of their rooms, and the page's client enters again through the other connector", async () => {
     const rid = roomOn('chat-1', 'crash');
     const bob = await login('bob', rid);
     const ann = await nameOn('ann-crash', (port) => port !== bob.port);
@@ -256,25 +309,30 @@ describe('the chat example', () => {
     const room = await ChatRoom.enter(cluster.gate, { username: ann, rid }, listener);
     try {
       expect(seen.users).toEqual([[ann, 'bob'].sort()]);
+      expect(room.connector?.port).not.toBe(bob.port);
       await received(bob, { route: 'onAdd', body: { user: ann } });
 
-      const connector = cluster.servers.find(
-        (server) => server.clientPort !== bob.port && server.serverType === 'connector',
-      );
+      const connector = cluster.servers.find((server) => server.clientPort === room.connector?.port);
       const pid = cluster.pidOf(connector?.id ?? '');
       expect(pid).toBeDefined();
       process.kill(pid ?? 0, 'SIGKILL');
       // The chat server hears that the connector is gone and takes its users out of their rooms.
       await received(bob, { route: 'onLeave', body: { user: ann } });
-      // The master restarts it (auto-restart); the client reconnects and the room enters again.
+      // The client reconnects through the gate, which names the live connector (bob's), and the
+      // room enters again there: nobody waits for the dead one to come back.
       const onAdds = () => bob.pushes.filter((push) => push.route === 'onAdd' && push.body.user === ann);
-      await waitFor('ann to enter again', () => (onAdds().length === 2 ? true : undefined), 25_000);
-      await waitFor('the page to be online again', () => (seen.users.length === 2 ? true : undefined));
+      await waitFor('ann to enter again', () => (onAdds().length === 2 ? true : undefined));
+      await waitFor('the page to be online again', () =>
+        seen.statuses.at(-1) === 'online' ? true : undefined,
+      );
+      expect(room.connector?.port).toBe(bob.port);
       expect(seen.statuses).toContain('reconnecting');
-      expect(seen.statuses.at(-1)).toBe('online');
-      expect(seen.users[1]).toEqual([ann, 'bob'].sort());
+      expect(seen.statuses).not.toContain('offline');
+      expect(seen.users).toEqual([[ann, 'bob'].sort(), [ann, 'bob'].sort()]);
       await room.send('*', 'back again');
       await received(bob, { route: 'onChat', body: { from: ann, target: '*', msg: 'back again' } });
+      await bob.client.request('chat.chatHandler.send', { content: 'welcome back', target: ann });
+      await waitFor('ann to hear bob', () => (seen.messages.includes('welcome back') ? true : undefined));
     } finally {
       await room.close();
     }

@@ -14,6 +14,12 @@ describe('ChatApi, built from the handlers', () => {
       { code: 200; host: string; port: number } | ChatFailure
     >();
     expectTypeOf(
+      client.request('gate.gateHandler.queryEntry', {
+        username: 'ann',
+        failed: [{ host: '127.0.0.1', port: 3051 }],
+      }),
+    ).resolves.toEqualTypeOf<{ code: 200; host: string; port: number } | ChatFailure>();
+    expectTypeOf(
       client.request('connector.entryHandler.enter', { username: 'ann', rid: 'lobby' }),
     ).resolves.toEqualTypeOf<{ code: 200; users: string[] } | ChatFailure>();
     expectTypeOf(
@@ -32,6 +38,8 @@ describe('ChatApi, built from the handlers', () => {
     void client.request('connector.entryHandler.enter', { username: 'ann', rid: 7 });
     // @ts-expect-error: the gate takes `username`, not Pomelo's `uid`
     void client.request('gate.gateHandler.queryEntry', { uid: 'ann' });
+    // @ts-expect-error: failed connectors are `{ host, port }`, not `host:port`
+    void client.request('gate.gateHandler.queryEntry', { username: 'ann', failed: ['127.0.0.1:3051'] });
   });
 
   it('narrows an answer by its code', async () => {

@@ -43,12 +43,27 @@ let lastLogin: Login | undefined;
 let me: string | undefined;
 const users = new Set<string>();
 
+/** What the indicator says for each status. */
+const STATUS_TEXT: Readonly<Record<ConnectionStatus, string>> = {
+  connecting: 'connecting…',
+  online: 'online',
+  reconnecting: 'reconnecting…',
+  offline: 'offline',
+};
+let shown: ConnectionStatus = 'offline';
+
 function setStatus(status: ConnectionStatus, detail: string): void {
+  const previous = shown;
+  shown = status;
   view.status.className = `status ${status}`;
-  view.status.textContent = status;
+  view.status.textContent = STATUS_TEXT[status];
   view.status.title = detail;
+  // The room reconnects by itself: the button is for when it has given up.
   view.rejoin.hidden = status !== 'offline' || lastLogin === undefined;
-  if (status === 'offline' && room !== undefined) note(`offline: ${detail}`);
+  if (room === undefined) return;
+  if (status === 'offline') note(`offline: ${detail}`);
+  else if (status === 'reconnecting' && previous === 'online') note('connection lost: reconnecting…');
+  else if (status === 'online' && previous === 'reconnecting') note(`reconnected: back in ${room.login.rid}`);
 }
 
 function note(text: string, kind = 'system'): void {
