@@ -5,9 +5,20 @@
  * orders and elects the leading master, and, with `rpc: { transport: 'nats' }`, the RPC link over
  * NATS for servers that cannot reach each other directly.
  *
+ * Security. Everything that acts on the cluster proves the cluster secret (`secret` in
+ * `config/cluster.*`, or `SHADDOCK_CLUSTER_SECRET`): an RPC connection over NATS opens with a mutual
+ * challenge-response and then carries a MAC on every message (`rpc-link-wire.ts`); orders on a
+ * server's control subject and requests between masters are signed, time-stamped and refused
+ * when replayed (`signed-requests.ts`). The membership and leader buckets (JetStream KV) are not
+ * signed: who may write them is NATS's to say, so give the cluster NATS credentials (`nats: {
+ * servers, user, pass }` or `token`) and, on a NATS others share, an account or permissions
+ * limited to `shaddock.<cluster>.>`, `$KV.shaddock_<cluster>_*.>` and the JetStream API of its
+ * buckets. A forged member entry can point at an address, but nothing talks to it: every RPC
+ * connection proves both ways that each end knows the secret.
+ *
  * @example
  * // config/cluster.json
- * { "production": { "name": "my-game", "nats": "nats://10.0.0.2:4222", "rpc": { "transport": "tcp" } } }
+ * { "production": { "name": "my-game", "nats": { "servers": "nats://10.0.0.2:4222", "user": "game", "pass": "…" }, "secret": "…" } }
  */
 import type { DriverConfig, Drivers } from 'shaddock';
 import { sharedNatsConnections } from './nats-connection.js';

@@ -3,12 +3,15 @@ import { pack, unpack } from 'msgpackr';
 import type { Logger, ServerOrder, ServerOrders } from 'shaddock';
 import type { RepeatedLog } from './membership-repeats.js';
 import { within } from './membership-timers.js';
+import { ReplayGuard, SignedPurpose } from './signed-requests.js';
 
 /**
- * The answer to a `ServerOrder` sent (as a NATS request, in JSON or msgpack) to
- * `controlSubject(cluster, serverId)`: in the request's encoding, sent before the order is carried
- * out. `stop` stops the server within `deadlineMs` (10 000 when the order gives none), `kill` ends
- * its process at once with exit code 1.
+ * The answer to a `ServerOrder` sent (as a NATS request, a signed request of `signed-requests.ts`
+ * in JSON or msgpack, its body the order as JSON) to `controlSubject(cluster, serverId)`: in the
+ * request's encoding, sent before the order is carried out. `stop` stops the server within
+ * `deadlineMs` (10 000 when the order gives none), `kill` ends its process at once with exit code
+ * 1. An order without a valid proof of the cluster secret, outside the time window, or replayed is
+ * refused (`{ ok: false }`, one log line per reason per window) and changes nothing.
  */
 export type ControlReply = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
@@ -24,6 +27,10 @@ export interface TakeOrdersOptions {
   readonly repeats: RepeatedLog;
   /** How `kill` ends the process (tests replace it). */
   readonly exit: (code: number) => void;
+  /** The cluster secret orders are signed with (absent: the development one). */
+  readonly secret?: string | undefined;
+  /** The clock the time window is read on (default `Date.now`; tests replace it). */
+  readonly now?: () => number;
 }
 
 /**
@@ -33,6 +40,11 @@ export interface TakeOrdersOptions {
  */
 export function takeOrders(options: TakeOrdersOptions): Subscription {
   const { connection, subject, orders, logger, repeats, exit } = options;
+  const guard = new ReplayGuard({
+    secret: options.secret,
+    purpose: SignedPurpose.Order,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   let stopping = false;
   return connection.subscribe(subject, {
     callback: (error, message) => {
@@ -46,7 +58,18 @@ export function takeOrders(options: TakeOrdersOptions): Subscription {
         return;
       }
       const json = looksLikeJson(message.data);
-      const order = readOrder(message.data, json);
+      const signed = guard.check(message.subject, decode(message.data, json));
+      if ('refused' in signed) {
+        repeats.log(
+          'warn',
+          `refused order: ${signed.refused}`,
+          { subject, reason: signed.refused },
+          `refused an order on the control subject: ${signed.refused} (nothing was done)`,
+        );
+        reply(message, json, { ok: false, error: `refused: ${signed.refused}` });
+        return;
+      }
+      const order = readOrder(signed.body);
       if (typeof order === 'string') {
         repeats.log('warn', 'malformed order', { subject, problem: order }, 'ignored a malformed order');
         reply(message, json, { ok: false, error: order });
@@ -81,13 +104,22 @@ function reply(message: Msg, json: boolean, answer: ControlReply): void {
   }
 }
 
-/** The order in `data`, or what is wrong with it. */
-function readOrder(data: Uint8Array, json: boolean): ServerOrder | string {
+/** The request in `data` (JSON or msgpack), or `undefined`. */
+function decode(data: Uint8Array, json: boolean): unknown {
+  try {
+    return json ? JSON.parse(new TextDecoder().decode(data)) : unpack(data);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The order in a signed request's body (JSON text), or what is wrong with it. */
+function readOrder(body: string): ServerOrder | string {
   let value: unknown;
   try {
-    value = json ? JSON.parse(new TextDecoder().decode(data)) : unpack(data);
+    value = JSON.parse(body);
   } catch {
-    return `not ${json ? 'JSON' : 'msgpack'}`;
+    return 'the body is not JSON';
   }
   if (typeof value !== 'object' || value === null) return 'expected { order }';
   const { order, deadlineMs } = value as Record<string, unknown>;

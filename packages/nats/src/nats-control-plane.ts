@@ -18,6 +18,7 @@ import {
 import { KvLeadership, type LeaseTiming } from './leadership.js';
 import { RepeatedLog } from './membership-repeats.js';
 import { sharedNatsConnections } from './nats-connection.js';
+import { ReplayGuard, SignedPurpose, signRequest } from './signed-requests.js';
 import { controlSubject, isNatsSafeId, leaderBucket, masterSubject } from './subjects.js';
 
 /** The key of the lease in {@link leaderBucket}. */
@@ -34,6 +35,11 @@ export interface NatsControlPlaneOptions {
   readonly logger: Logger;
   /** The lease's clocks (see {@link LeaseTiming}). */
   readonly lease?: Partial<LeaseTiming>;
+  /**
+   * The cluster secret orders and requests between masters are signed with, and requests served
+   * are checked against (absent: the development one). See `signed-requests.ts`.
+   */
+  readonly secret?: string | undefined;
 }
 
 /** What requests and answers carry (shaddock's JSON value type, without depending on @shaddock/protocol). */
@@ -45,9 +51,11 @@ type Answer = { ok: true; result: JsonValue } | { ok: false; code: string; messa
 const knownCodes = new Set<string>(Object.values(ErrorCode));
 
 /**
- * The control plane over NATS. Orders go as JSON requests to each server's control subject
+ * The control plane over NATS. Orders go as signed JSON requests (`signed-requests.ts`: a proof of
+ * the cluster secret, a fresh nonce, a time) to each server's control subject
  * (`shaddock.<cluster>.control.<serverId>`, where `NatsMembership` takes them); requests between
- * masters to `shaddock.<cluster>.masters.<id>`; the leader is elected on the KV bucket
+ * masters, signed alike, to `shaddock.<cluster>.masters.<id>`, where unsigned, forged, stale or
+ * replayed ones are refused with nothing run; the leader is elected on the KV bucket
  * `shaddock_<cluster>_leader` ({@link KvLeadership}). NATS answers "no responders" at once for a
  * subject nobody listens on, so an order to a server that is gone fails in about a round trip.
  *
@@ -74,6 +82,7 @@ export class NatsControlPlane implements ControlPlane {
     const reply = await this.#ask(
       serverId,
       controlSubject(this.#options.cluster, serverId),
+      SignedPurpose.Order,
       order,
       timeoutMs,
     );
@@ -83,7 +92,13 @@ export class NatsControlPlane implements ControlPlane {
   }
 
   async request(address: string, request: JsonValue, timeoutMs: number): Promise<JsonValue> {
-    const reply = await this.#ask(address, masterSubject(this.#options.cluster, address), request, timeoutMs);
+    const reply = await this.#ask(
+      address,
+      masterSubject(this.#options.cluster, address),
+      SignedPurpose.MasterRequest,
+      request,
+      timeoutMs,
+    );
     if (reply['ok'] === true) return (reply['result'] ?? null) as JsonValue;
     const code =
       typeof reply['code'] === 'string' && knownCodes.has(reply['code']) ? reply['code'] : undefined;
@@ -95,13 +110,15 @@ export class NatsControlPlane implements ControlPlane {
     this.#checkOpen();
     checkId(address);
     const connection = await this.#connect();
+    // one per subscription: the nonces it has seen
+    const guard = new ReplayGuard({ secret: this.#options.secret, purpose: SignedPurpose.MasterRequest });
     const subscription = connection.subscribe(masterSubject(this.#options.cluster, address), {
       callback: (error, message) => {
         if (error) {
           this.#repeats.log('error', 'serve', { err: error, address }, 'a request subscription failed');
           return;
         }
-        void this.#answer(message, handler);
+        void this.#answer(message, guard, handler);
       },
     });
     this.#served.add(subscription);
@@ -157,10 +174,11 @@ export class NatsControlPlane implements ControlPlane {
       await this.#options.release?.();
   }
 
-  /** Sends a JSON request; the answer as an object, or `ServerUnavailable` when nobody (or nobody in time) answers. */
+  /** Sends a signed JSON request; the answer as an object, or `ServerUnavailable` when nobody (or nobody in time) answers. */
   async #ask(
     target: string,
     subject: string,
+    purpose: SignedPurpose,
     body: unknown,
     timeoutMs: number,
   ): Promise<Record<string, unknown>> {
@@ -169,7 +187,9 @@ export class NatsControlPlane implements ControlPlane {
     const connection = await this.#connect();
     let reply: Msg;
     try {
-      reply = await connection.request(subject, JSON.stringify(body), { timeout: timeoutMs });
+      // signed as late as possible: the time window starts now
+      const signed = signRequest(this.#options.secret, purpose, subject, JSON.stringify(body));
+      reply = await connection.request(subject, JSON.stringify(signed), { timeout: timeoutMs });
     } catch (error) {
       const nobody = error instanceof Error && /no responders/i.test(error.message);
       const reason = nobody ? 'nobody answers under that id' : `no answer within ${timeoutMs} ms`;
@@ -185,11 +205,26 @@ export class NatsControlPlane implements ControlPlane {
     throw new RemoteError(target, 'answered with something other than a JSON object', undefined);
   }
 
-  async #answer(message: Msg, handler: RequestHandler): Promise<void> {
+  async #answer(message: Msg, guard: ReplayGuard, handler: RequestHandler): Promise<void> {
     let answer: Answer;
     try {
-      const request = JSON.parse(new TextDecoder().decode(message.data)) as JsonValue;
-      answer = { ok: true, result: await handler(request) };
+      const checked = guard.check(message.subject, parseJson(message.data));
+      if ('refused' in checked) {
+        this.#repeats.log(
+          'warn',
+          `refused request: ${checked.refused}`,
+          { subject: message.subject, reason: checked.refused },
+          `refused a request between masters: ${checked.refused} (nothing was run)`,
+        );
+        answer = {
+          ok: false,
+          code: ErrorCode.AdminCommandFailed,
+          message: `refused: ${checked.refused}`,
+        };
+      } else {
+        const request = JSON.parse(checked.body) as JsonValue;
+        answer = { ok: true, result: await handler(request) };
+      }
     } catch (error) {
       const code = error instanceof ShaddockError ? error.code : ErrorCode.AdminCommandFailed;
       answer = { ok: false, code, message: error instanceof Error ? error.message : String(error) };
@@ -233,6 +268,15 @@ export class NatsControlPlane implements ControlPlane {
   }
 }
 
+/** `data` as JSON, or `undefined`. */
+function parseJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function checkId(id: string): void {
   if (!isNatsSafeId(id)) {
     throw new ShaddockError(
@@ -263,6 +307,7 @@ export function natsControlPlane(
     return new NatsControlPlane({
       ...options,
       cluster: config.name,
+      secret: config.secret,
       connection: () => connections.acquire(),
       release: () => connections.release(),
       logger: context.logger,

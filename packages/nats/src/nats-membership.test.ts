@@ -26,7 +26,13 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsConnections, NatsUnreachable, sharedNatsConnections } from './nats-connection.js';
 import { NatsMembership, type NatsMembershipOptions, natsMembership } from './nats-membership.js';
+import { SignedPurpose, signRequest } from './signed-requests.js';
 import { controlSubject, membersBucket } from './subjects.js';
+
+/** An order as the control plane sends it: signed with the (development) cluster secret. */
+function signedOrder(subject: string, order: Record<string, unknown>) {
+  return signRequest(undefined, SignedPurpose.Order, subject, JSON.stringify(order));
+}
 
 const NATS_URL = process.env['SHADDOCK_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
 const NATS_SERVER = process.env['SHADDOCK_TEST_NATS_SERVER'] ?? '/usr/sbin/nats-server';
@@ -157,13 +163,10 @@ describe.skipIf(!reachable)('NATS membership', () => {
       expect(view).toEqual(expect.arrayContaining(['chat-child', 'gate-1', 'gate-2']));
 
       const exited = once(child.process, 'exit');
-      const reply = await admin.request(
-        controlSubject(cluster.cluster, 'chat-child'),
-        pack({ order: 'kill' }),
-        {
-          timeout: 2_000,
-        },
-      );
+      const childSubject = controlSubject(cluster.cluster, 'chat-child');
+      const reply = await admin.request(childSubject, pack(signedOrder(childSubject, { order: 'kill' })), {
+        timeout: 2_000,
+      });
       expect(unpack(reply.data)).toEqual({ ok: true });
       const killedAt = performance.now();
       const [code] = await exited;
@@ -254,22 +257,29 @@ describe.skipIf(!reachable)('NATS membership', () => {
         exit: (code) => void exits.push(code),
       });
       const subject = controlSubject(cluster.cluster, 'chat-1');
-      const json = await admin.request(subject, JSON.stringify({ order: 'stop', deadlineMs: 1_234 }));
+      const json = await admin.request(
+        subject,
+        JSON.stringify(signedOrder(subject, { order: 'stop', deadlineMs: 1_234 })),
+      );
       expect(json.json()).toEqual({ ok: true });
       await waitUntil(() => stops.length === 1, 2_000, 'the stop order is carried out');
       expect(stops).toEqual([1_234]);
 
-      const kill = await admin.request(subject, pack({ order: 'kill' }));
+      const kill = await admin.request(subject, pack(signedOrder(subject, { order: 'kill' })));
       expect(unpack(kill.data)).toEqual({ ok: true });
       await waitUntil(() => exits.length === 1, 2_000, 'the kill order is carried out');
       expect(exits).toEqual([1]);
 
-      for (const bad of [
+      for (const body of [
         '{ not json',
         JSON.stringify({ order: 'dance' }),
         JSON.stringify({ order: 'stop', deadlineMs: -1 }),
       ]) {
-        const answer = (await admin.request(subject, bad)).json<{ ok: boolean; error: string }>();
+        const signed = signRequest(undefined, SignedPurpose.Order, subject, body);
+        const answer = (await admin.request(subject, JSON.stringify(signed))).json<{
+          ok: boolean;
+          error: string;
+        }>();
         expect(answer.ok).toBe(false);
         expect(answer.error).toEqual(expect.any(String));
       }
@@ -363,7 +373,8 @@ describe.skipIf(!reachable)('NATS membership', () => {
       await membership.start();
       await membership.ready();
       expect(membership.servers().map((member) => member.id)).toEqual(['chat-1']);
-      const reply = await admin.request(controlSubject(cluster, 'chat-1'), JSON.stringify({ order: 'stop' }));
+      const subject = controlSubject(cluster, 'chat-1');
+      const reply = await admin.request(subject, JSON.stringify(signedOrder(subject, { order: 'stop' })));
       expect(reply.json()).toEqual({ ok: true });
       await waitUntil(() => stops.length === 1, 2_000, 'the order reaches the orders');
       expect(stops).toEqual([10_000]);

@@ -44,6 +44,8 @@ export interface NatsMembershipOptions {
   readonly whileDisconnected?: 'hold' | 'age';
   /** How a `kill` order ends the process (default `process.exit`; tests replace it). */
   readonly exit?: (code: number) => void;
+  /** The cluster secret orders must be signed with (absent: the development one). */
+  readonly secret?: string | undefined;
 }
 
 const LOAD_TIMEOUT_MS = 5_000;
@@ -71,6 +73,7 @@ export class NatsMembership extends LocalMembership implements Membership {
   readonly #hold: boolean;
   readonly #orders: ServerOrders | undefined;
   readonly #exit: (code: number) => void;
+  readonly #secret: string | undefined;
   readonly #cluster: string;
   readonly #bucket: string;
   readonly #incarnation = randomUUID();
@@ -112,6 +115,7 @@ export class NatsMembership extends LocalMembership implements Membership {
     this.#hold = (options.whileDisconnected ?? 'hold') === 'hold';
     this.#orders = options.orders;
     this.#exit = options.exit ?? ((code) => process.exit(code));
+    this.#secret = options.secret;
     this.#bucket = membersBucket(cluster);
     this.#members = new MemberTable({
       view: this,
@@ -154,6 +158,7 @@ export class NatsMembership extends LocalMembership implements Membership {
           logger: this.#logger,
           repeats: this.#repeats,
           exit: this.#exit,
+          secret: this.#secret,
         });
       }
       this.#unlisten.push(
@@ -404,5 +409,6 @@ export function natsMembership(
       connections: sharedNatsConnections(config, context),
       logger: context.logger,
       orders: context.orders,
+      secret: config.secret,
     });
 }

@@ -15,13 +15,21 @@ import {
   type Logger,
   type RpcLink,
 } from 'shaddock';
-import type { FramedSocket, PayloadHandlers } from 'shaddock/internal';
+import {
+  type FramedSocket,
+  newNonce,
+  type PayloadHandlers,
+  proofMatches,
+  secretOrDevelopment,
+} from 'shaddock/internal';
 import { asError, type ConnectionHost, NatsLinkConnection } from './rpc-link-connection.js';
 import { DropLog, DropReason } from './rpc-link-drops.js';
 import { type ListenerHost, NatsRpcListener, settleWithin } from './rpc-link-listener.js';
 import {
   checkClusterName,
   checkServerId,
+  clientOpenProof,
+  connectionKey,
   DEFAULT_MAX_PAYLOAD,
   decodeOpenReply,
   encodeOpenRequest,
@@ -33,6 +41,7 @@ import {
   rpcOpenSubject,
   rpcServerDataSubject,
   rpcSubjectPrefix,
+  serverOpenProof,
 } from './rpc-link-wire.js';
 
 /** Options of {@link NatsRpcLink}. */
@@ -49,7 +58,8 @@ export interface NatsRpcLinkOptions {
   readonly logger?: Logger;
 }
 
-// How much longer than the client's connect timeout a server waits for the client's confirmation.
+// How much longer than the client's connect timeout a server may wait for the client's proof (it
+// waits the listener's handshake timeout at most).
 const CONFIRM_SLACK_MS = 10_000;
 // How long close() waits for the NATS server to have the last messages.
 const CLOSE_FLUSH_MS = 1_000;
@@ -58,7 +68,8 @@ const CLOSE_FLUSH_MS = 1_000;
  * The RPC link over NATS, for servers that cannot reach each other directly: connections carry the
  * TCP link's frames as NATS messages, one per connection per event-loop turn. A server listens on
  * `shaddock.<cluster>.rpc.<serverId>.open` (request/reply: each end learns the other's subject and
- * connection id) and receives its connections' data on a subject of its own; a client receives on
+ * connection id, and both prove they know the cluster secret over fresh nonces: see
+ * `rpc-link-wire.ts`) and receives its connections' data on a subject of its own; a client receives on
  * one subject per link. A connection to a server nobody serves fails at once (NATS "no responders");
  * a message NATS lost closes its connection (each direction is numbered); when the NATS connection
  * drops, every connection closes, so calls fail at once instead of waiting for their deadline.
@@ -138,6 +149,8 @@ export class NatsRpcLink implements RpcLink {
     if (this.#disconnected) throw failure('the NATS connection is down');
     const connection = this.#register(target.id, options.maxFrameLength);
     connection.hold();
+    const secret = secretOrDevelopment(options.secret);
+    const clientNonce = newNonce();
     let reply: ReturnType<typeof decodeOpenReply>;
     try {
       const request = encodeOpenRequest({
@@ -145,6 +158,7 @@ export class NatsRpcLink implements RpcLink {
         id: connection.id,
         from: this.#peerName,
         confirmWithin: timeout + CONFIRM_SLACK_MS,
+        nonce: clientNonce,
       });
       const remaining = Math.max(1, Math.round(deadline - performance.now()));
       const message = await nc.request(rpcOpenSubject(this.cluster, target.id), request, {
@@ -163,9 +177,25 @@ export class NatsRpcLink implements RpcLink {
         reply === undefined ? 'malformed reply' : 'error' in reply ? reply.error : 'closed while opening';
       throw failure(reason);
     }
+    const parts = {
+      clientNonce,
+      serverNonce: reply.nonce,
+      from: this.#peerName,
+      clientSubject: this.#callerSubject,
+      clientConnection: connection.id,
+      serverId: target.id,
+      serverSubject: reply.subject,
+      serverConnection: reply.id,
+    };
+    if (!proofMatches(serverOpenProof(secret, parts), reply.proof)) {
+      connection.destroy();
+      this.#drops.drop(DropReason.Unauthenticated, { peer: target.id, detail: 'open reply' });
+      throw failure('it did not prove it belongs to the cluster (another secret, or an impostor)');
+    }
     connection.open(reply.subject, reply.id);
+    connection.secure(connectionKey(secret, parts), 'client');
     try {
-      connection.confirm();
+      connection.confirm(clientOpenProof(secret, parts));
     } catch (error) {
       connection.destroy(asError(error));
       throw failure(asError(error).message, error);
@@ -184,10 +214,19 @@ export class NatsRpcLink implements RpcLink {
     checkServerId(self.id);
     const nc = await this.#connection();
     const subjects = {
+      serverId: self.id,
       open: rpcOpenSubject(this.cluster, self.id),
       data: rpcServerDataSubject(this.cluster, self.id, nuid.next()),
     };
-    const listener = new NatsRpcListener(this.#host, nc, subjects, options.maxFrameLength, onConnection);
+    const { secret, handshakeTimeout, onRefused } = options;
+    const listener = new NatsRpcListener(
+      this.#host,
+      nc,
+      subjects,
+      options.maxFrameLength,
+      { secret, handshakeTimeout, onRefused },
+      onConnection,
+    );
     this.#listeners.add(listener);
     // the NATS server knows the subscriptions before anyone is told this server listens
     await nc.flush();

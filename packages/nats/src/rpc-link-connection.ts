@@ -7,9 +7,19 @@ import {
   type PayloadHandler,
   type PayloadHandlers,
   type PayloadWriter,
+  proofMatches,
+  RefusalReason,
 } from 'shaddock/internal';
 import { type DropFields, DropReason } from './rpc-link-drops.js';
-import { HEADER_LENGTH, MessageKind, read32, writeHeader } from './rpc-link-wire.js';
+import {
+  type Direction,
+  HEADER_LENGTH,
+  MessageKind,
+  messageMac,
+  ROUTING_LENGTH,
+  read32,
+  writeHeader,
+} from './rpc-link-wire.js';
 
 /** What a connection needs from its link. */
 export interface ConnectionHost {
@@ -61,6 +71,12 @@ export class NatsLinkConnection implements FramedSocket {
   // messages that came while connect() had not returned yet: delivered after it has
   #held: Uint8Array[] | undefined;
   #confirmTimer: ReturnType<typeof setTimeout> | undefined;
+  // the server end, until the client's first message proved it knows the secret
+  #proving: Proving | undefined;
+  // the key of this connection's MACs, once the opening is done, and each direction's purpose
+  #key: string | undefined;
+  #sends: Direction = 'to server';
+  #receives: Direction = 'to client';
   #gone = false;
   #error: Error | undefined;
   #settle: (error: Error | undefined) => void = () => {};
@@ -75,6 +91,8 @@ export class NatsLinkConnection implements FramedSocket {
     this.id = id;
     this.remoteAddress = remoteAddress;
     this.#reader = new FrameReader(maxFrameLength);
+    // the cluster's one bound on RPC frames: a frame too large fails alone, before it is sent
+    this.#out.maxFrameLength = maxFrameLength;
     this.closed = new Promise((resolve) => {
       this.#settle = resolve;
     });
@@ -117,18 +135,46 @@ export class NatsLinkConnection implements FramedSocket {
     }
   }
 
-  /** The client's end tells the server it has its reply: the server stops waiting for it. */
-  confirm(): void {
-    this.#publish(Buffer.allocUnsafe(HEADER_LENGTH), MessageKind.Opened);
+  /**
+   * Every message from now on carries a MAC under `key` (see `rpc-link-wire.ts`), and every message
+   * received must: one that does not is dropped. `end` is this end's side.
+   */
+  secure(key: string, end: 'client' | 'server'): void {
+    this.#key = key;
+    this.#sends = end === 'client' ? 'to server' : 'to client';
+    this.#receives = end === 'client' ? 'to client' : 'to server';
   }
 
-  /** The server's end drops the connection unless the client confirms within `ms` (it gave up on it). */
-  expectConfirmation(ms: number): void {
+  /** The client's end tells the server it has its reply, with its proof: its first message. */
+  confirm(proof: Uint8Array): void {
+    const message = Buffer.allocUnsafe(HEADER_LENGTH + proof.length);
+    message.set(proof, HEADER_LENGTH);
+    this.#publish(message, MessageKind.Opened);
+  }
+
+  /**
+   * The server's end: the client's first message must be its `Opened` carrying `expected`, within
+   * `ms`. Then `onProven` runs (it attaches the handlers); anything else, or nothing in time,
+   * destroys the connection with nothing of it read, and `onRefused` says why.
+   */
+  awaitProof(
+    expected: Uint8Array,
+    key: string,
+    ms: number,
+    onProven: () => void,
+    onRefused: (reason: RefusalReason) => void,
+  ): void {
+    this.#proving = { expected, key, onProven, onRefused };
     this.#confirmTimer = setTimeout(() => {
       this.#confirmTimer = undefined;
-      this.destroy(new Error(`${this.remoteAddress} did not confirm the connection within ${ms} ms`));
+      this.#refuse(RefusalReason.Deadline);
     }, ms);
     this.#confirmTimer.unref();
+  }
+
+  /** Whether the server end still waits for the client's proof. */
+  get proving(): boolean {
+    return this.#proving !== undefined;
   }
 
   send(message: unknown): void {
@@ -187,7 +233,26 @@ export class NatsLinkConnection implements FramedSocket {
   }
 
   #process(message: Uint8Array): void {
+    if (this.#proving !== undefined) {
+      this.#prove(this.#proving, message);
+      return;
+    }
     const sequence = read32(message, 5);
+    const key = this.#key;
+    if (key !== undefined) {
+      // forged, or another connection's: dropped, so it can neither run nor close anything
+      const mac = message.subarray(ROUTING_LENGTH, HEADER_LENGTH);
+      if (!proofMatches(messageMac(key, this.#receives, message), mac)) {
+        this.#host.dropped(DropReason.Forged, { peer: this.remoteAddress });
+        return;
+      }
+      // one of this connection's own messages again (a replay): dropped too
+      const behind = (this.#expected - sequence) >>> 0;
+      if (behind !== 0 && behind < 0x8000_0000) {
+        this.#host.dropped(DropReason.Forged, { peer: this.remoteAddress, replayed: sequence });
+        return;
+      }
+    }
     if (sequence !== this.#expected) {
       this.#host.dropped(DropReason.Lost, {
         peer: this.remoteAddress,
@@ -218,6 +283,33 @@ export class NatsLinkConnection implements FramedSocket {
           : new Error(`${this.remoteAddress} closed the connection: ${reason.toString('utf8')}`),
       );
     }
+  }
+
+  // the first message of a server end: the client's Opened, with the proof, or the connection ends
+  #prove(proving: Proving, message: Uint8Array): void {
+    const proof = message.subarray(HEADER_LENGTH);
+    if (message[0] !== MessageKind.Opened || read32(message, 5) !== 0) {
+      this.#refuse(RefusalReason.NotAnAnswer);
+      return;
+    }
+    if (!proofMatches(proving.expected, proof)) {
+      this.#refuse(RefusalReason.WrongProof);
+      return;
+    }
+    this.#proving = undefined;
+    this.#expected = 1;
+    this.secure(proving.key, 'server');
+    if (this.#confirmTimer !== undefined) clearTimeout(this.#confirmTimer);
+    this.#confirmTimer = undefined;
+    proving.onProven();
+  }
+
+  #refuse(reason: RefusalReason): void {
+    const proving = this.#proving;
+    if (proving === undefined || this.#gone) return;
+    // no Close either: the subject and id it named may be another connection's (a replayed open)
+    this.#finish(new Error(`refused before authentication: ${reason}`));
+    proving.onRefused(reason);
   }
 
   #onData(message: Uint8Array): void {
@@ -260,13 +352,16 @@ export class NatsLinkConnection implements FramedSocket {
 
   #publish(message: Uint8Array, kind: MessageKind): void {
     writeHeader(message, kind, this.#peerId, this.#sent);
+    const key = this.#key;
+    if (key !== undefined) message.set(messageMac(key, this.#sends, message), ROUTING_LENGTH);
     this.#sent = (this.#sent + 1) >>> 0;
     this.#host.publish(this.#peerSubject, message);
   }
 
   #sendClose(error: Error | undefined): void {
-    // the peer never learnt of this end (it is still opening)
-    if (this.#peerId === 0) return;
+    // the peer never learnt of this end (it is still opening), or never proved who it is: nothing
+    // is sent to the subject it named
+    if (this.#peerId === 0 || this.#proving !== undefined) return;
     const reason = error === undefined ? '' : (error.message || error.name).slice(0, MAX_REASON_LENGTH);
     const message = Buffer.allocUnsafe(HEADER_LENGTH + Buffer.byteLength(reason));
     message.write(reason, HEADER_LENGTH, 'utf8');
@@ -279,6 +374,7 @@ export class NatsLinkConnection implements FramedSocket {
 
   #finish(error: Error | undefined): void {
     this.#gone = true;
+    this.#proving = undefined;
     this.#error = error;
     this.#held = undefined;
     if (this.#confirmTimer !== undefined) clearTimeout(this.#confirmTimer);
@@ -300,6 +396,15 @@ export class NatsLinkConnection implements FramedSocket {
       this.#host.logger.error({ err: asError(thrown) }, 'an RPC connection close handler threw');
     }
   }
+}
+
+/** A server end waiting for the client's proof. */
+interface Proving {
+  readonly expected: Uint8Array;
+  /** The connection's MAC key, from then on. */
+  readonly key: string;
+  readonly onProven: () => void;
+  readonly onRefused: (reason: RefusalReason) => void;
 }
 
 function writeValue(writer: PayloadWriter, message: unknown): void {

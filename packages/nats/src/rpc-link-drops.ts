@@ -15,6 +15,12 @@ export const DropReason = {
   Lost: 'lost',
   /** Reported by the NATS client on a subscription (a permission violation). */
   Subscription: 'subscription-error',
+  /** A connection whose client did not prove it knows the cluster secret: closed, nothing of it run. */
+  Unauthenticated: 'unauthenticated',
+  /** An open request while too many connections wait for their client's proof. */
+  Busy: 'busy',
+  /** A message of a connection whose MAC is wrong (forged), or one it already had (replayed). */
+  Forged: 'forged',
 } as const;
 
 /** One of {@link DropReason}'s values. */
@@ -27,6 +33,9 @@ const LEVELS: Readonly<Record<DropReason, 'debug' | 'warn'>> = {
   'unknown-connection': 'debug',
   lost: 'warn',
   'subscription-error': 'warn',
+  unauthenticated: 'warn',
+  busy: 'warn',
+  forged: 'warn',
 };
 
 const WINDOW_MS = 10_000;

@@ -1,9 +1,23 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { LinkListener, Logger } from 'shaddock';
-import type { FramedSocket, PayloadHandlers } from 'shaddock/internal';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  type FramedSocket,
+  type HandshakeRefusal,
+  newNonce,
+  type PayloadHandlers,
+  secretOrDevelopment,
+} from 'shaddock/internal';
 import { asError, type NatsLinkConnection } from './rpc-link-connection.js';
 import { type DropFields, DropReason } from './rpc-link-drops.js';
-import { decodeOpenRequest, encodeOpenReply } from './rpc-link-wire.js';
+import {
+  clientOpenProof,
+  connectionKey,
+  decodeOpenRequest,
+  encodeOpenReply,
+  type OpenProofParts,
+  serverOpenProof,
+} from './rpc-link-wire.js';
 
 /** What a listener needs from its link. */
 export interface ListenerHost {
@@ -20,8 +34,18 @@ export interface ListenerHost {
   unlisten(listener: NatsRpcListener): void;
 }
 
-// A client's confirmation wait is its connect timeout and some: never longer than this.
-const MAX_CONFIRM_WAIT_MS = 10 * 60_000;
+/** What a listener requires of the clients that open connections to it. */
+export interface ListenerAuthentication {
+  /** The cluster secret (absent: the development one). */
+  readonly secret?: string | undefined;
+  /** Milliseconds from an open request to the client's proof (default 5 000). */
+  readonly handshakeTimeout?: number | undefined;
+  /** Hears each client refused before it proved itself. */
+  readonly onRefused?: ((refusal: HandshakeRefusal) => void) | undefined;
+}
+
+// Connections opened and not yet proven, per listener: past this, open requests are refused.
+const MAX_UNPROVEN = 256;
 
 /** How long `close()` waits for the NATS server to confirm the unsubscription. */
 const UNSUBSCRIBE_WAIT_MS = 1_000;
@@ -29,7 +53,8 @@ const UNSUBSCRIBE_WAIT_MS = 1_000;
 /**
  * One server listening on the NATS link: it answers open requests on
  * `shaddock.<cluster>.rpc.<serverId>.open` and receives its connections' data on a subject of its
- * own. Its `port` is 0 (there is none).
+ * own. A connection reaches `onConnection` only once its client proved it knows the cluster secret
+ * (see `rpc-link-wire.ts`); at most 256 wait for that proof at once. Its `port` is 0 (there is none).
  */
 export class NatsRpcListener implements LinkListener {
   readonly port = 0;
@@ -38,22 +63,32 @@ export class NatsRpcListener implements LinkListener {
   readonly dataSubject: string;
   readonly #host: ListenerHost;
   readonly #nc: NatsConnection;
+  readonly #serverId: string;
   readonly #maxFrameLength: number | undefined;
+  readonly #secret: string;
+  readonly #handshakeTimeout: number;
+  readonly #onRefused: ((refusal: HandshakeRefusal) => void) | undefined;
   readonly #onConnection: (socket: FramedSocket) => PayloadHandlers;
   readonly #subscriptions: Subscription[];
+  #unproven = 0;
   #closed: Promise<void> | undefined;
 
   constructor(
     host: ListenerHost,
     nc: NatsConnection,
-    subjects: { readonly open: string; readonly data: string },
+    subjects: { readonly serverId: string; readonly open: string; readonly data: string },
     maxFrameLength: number | undefined,
+    auth: ListenerAuthentication,
     onConnection: (socket: FramedSocket) => PayloadHandlers,
   ) {
     this.#host = host;
     this.#nc = nc;
+    this.#serverId = subjects.serverId;
     this.dataSubject = subjects.data;
     this.#maxFrameLength = maxFrameLength;
+    this.#secret = secretOrDevelopment(auth.secret);
+    this.#handshakeTimeout = auth.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    this.#onRefused = auth.onRefused;
     this.#onConnection = onConnection;
     this.#subscriptions = [
       nc.subscribe(subjects.data, { callback: host.onData }),
@@ -101,10 +136,59 @@ export class NatsRpcListener implements LinkListener {
       if (msg.reply) msg.respond(encodeOpenReply({ error: 'malformed open request' }));
       return;
     }
+    if (this.#unproven >= MAX_UNPROVEN) {
+      this.#host.dropped(DropReason.Busy, { subject: msg.subject });
+      msg.respond(encodeOpenReply({ error: 'too many connections opening' }));
+      return;
+    }
     const connection = this.#host.accept(request.from, this.#maxFrameLength);
     connection.open(request.subject, request.id);
     connection.owner = this.sockets;
     this.sockets.add(connection);
+    const parts: OpenProofParts = {
+      clientNonce: request.nonce,
+      serverNonce: newNonce(),
+      from: request.from,
+      clientSubject: request.subject,
+      clientConnection: request.id,
+      serverId: this.#serverId,
+      serverSubject: this.dataSubject,
+      serverConnection: connection.id,
+    };
+    this.#unproven++;
+    let settled = false;
+    const settle = (): void => {
+      if (!settled) this.#unproven--;
+      settled = true;
+    };
+    // nothing of the connection runs (its owner does not have it) until the client proved itself
+    connection.awaitProof(
+      clientOpenProof(this.#secret, parts),
+      connectionKey(this.#secret, parts),
+      Math.min(request.confirmWithin, this.#handshakeTimeout),
+      () => {
+        settle();
+        this.#accept(connection);
+      },
+      (reason) => {
+        settle();
+        this.#host.dropped(DropReason.Unauthenticated, { peer: request.from, reason });
+        this.#onRefused?.({ reason, remoteAddress: request.from, remotePort: 0 });
+      },
+    );
+    void connection.closed.then(settle);
+    msg.respond(
+      encodeOpenReply({
+        subject: this.dataSubject,
+        id: connection.id,
+        nonce: parts.serverNonce,
+        proof: serverOpenProof(this.#secret, parts),
+      }),
+    );
+  }
+
+  /** The client proved itself: its connection goes to the owner (which may send its first frames). */
+  #accept(connection: NatsLinkConnection): void {
     let handlers: PayloadHandlers | undefined;
     try {
       handlers = this.#onConnection(connection);
@@ -112,13 +196,6 @@ export class NatsRpcListener implements LinkListener {
       connection.destroy(asError(thrown));
     }
     if (handlers !== undefined) connection.attach(handlers);
-    if (connection.gone) {
-      msg.respond(encodeOpenReply({ error: 'connection refused' }));
-      return;
-    }
-    connection.expectConfirmation(Math.min(request.confirmWithin, MAX_CONFIRM_WAIT_MS));
-    // before any frame the connection sent in onConnection: those leave at the end of the turn
-    msg.respond(encodeOpenReply({ subject: this.dataSubject, id: connection.id }));
   }
 }
 

@@ -1,23 +1,46 @@
 import { randomInt } from 'node:crypto';
 import { Packr } from 'msgpackr';
+import { clusterProof, NONCE_LENGTH } from 'shaddock/internal';
 import { clusterSubject, isNatsSafeId } from './subjects.js';
 
 /**
- * What the NATS RPC link puts on the wire besides the frames: the subjects, the 9-byte header of
- * every data message, and the open handshake.
+ * What the NATS RPC link puts on the wire besides the frames: the subjects, the 25-byte header of
+ * every data message, and the open handshake, which is mutual proof of the cluster secret:
  *
- * A data message is `[kind][connection id: u32][sequence: u32]` then, for `Data`, the next bytes of
- * the connection's frame stream (length-prefixed frames exactly as the TCP link writes them, cut
- * anywhere), for `Close`, an optional UTF-8 reason. The id is the receiver's; the sequence counts
- * every message of one direction of one connection, so a message NATS lost (core NATS is at most
- * once) is seen as a gap instead of a corrupt stream.
+ * 1. client → server, request on `….rpc.<serverId>.open`: `{ subject, id, from, confirmWithin,
+ *    nonce }` (where and under which id the client receives, its name, a fresh 32-byte nonce);
+ * 2. server → client, the reply: `{ subject, id, nonce, proof }`, the server's own subject, id and
+ *    fresh nonce, and {@link serverOpenProof};
+ * 3. client → server, the connection's first message (`Opened`, sequence 0): {@link clientOpenProof}
+ *    as its body. The server runs nothing of the connection (no frame read, nothing sent, not handed
+ *    to its owner) before this proof is checked; any other first message closes it.
+ *
+ * Both proofs cover both nonces, both subjects, both connection ids, the client's name and the
+ * server's id: a recorded open replayed gets a new server nonce, so it opens nothing, and a proof
+ * made for one connection is refused by every other.
+ *
+ * A data message is `[kind][connection id: u32][sequence: u32][MAC: 16 bytes]` then, for `Data`,
+ * the next bytes of the connection's frame stream (length-prefixed frames exactly as the TCP link
+ * writes them, cut anywhere), for `Close`, an optional UTF-8 reason. The id is the receiver's; the
+ * sequence counts every message of one direction of one connection, so a message NATS lost (core
+ * NATS is at most once) is seen as a gap instead of a corrupt stream. The MAC ({@link messageMac})
+ * is under a key both ends derive from the opening ({@link connectionKey}), one purpose per
+ * direction: where others can publish on the cluster's subjects, a message they forge or replay
+ * into a live connection is dropped (it neither runs nor closes anything). Only `Opened`, which
+ * carries the client's proof, is not checked by it.
  */
 
 // the handshake is plain msgpack maps, readable by any tool watching the subjects
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
-/** Bytes of the header before a data message's body. */
-export const HEADER_LENGTH = 9;
+/** Bytes of a data message's kind, connection id and sequence: what its MAC covers with the body. */
+export const ROUTING_LENGTH = 9;
+
+/** Bytes of a data message's MAC (HMAC-SHA256 under the connection's key, truncated). */
+export const MAC_LENGTH = 16;
+
+/** Bytes of the header before a data message's body: kind, connection id, sequence, MAC. */
+export const HEADER_LENGTH = ROUTING_LENGTH + MAC_LENGTH;
 
 /** The first byte of a data message (values unlikely as the first byte of text). */
 export const MessageKind = {
@@ -105,7 +128,7 @@ export function rpcCallerDataSubject(cluster: string, linkId: string): string {
 // A peer's name ends up in logs and errors: an id, not a document.
 const MAX_NAME_LENGTH = 256;
 
-/** The client's open request: where and under which id it receives, and who it is. */
+/** The client's open request: where and under which id it receives, who it is, and its nonce. */
 export interface OpenRequest {
   /** The subject the client receives this connection's data on. */
   readonly subject: string;
@@ -115,10 +138,86 @@ export interface OpenRequest {
   readonly from: string;
   /** Milliseconds the server waits for the client's `Opened` before dropping the connection. */
   readonly confirmWithin: number;
+  /** The client's fresh nonce. */
+  readonly nonce: Uint8Array;
 }
 
-/** The server's answer: where and under which id it receives, or why it refused. */
-export type OpenReply = { readonly subject: string; readonly id: number } | { readonly error: string };
+/** The server's answer: where and under which id it receives, its nonce and proof; or why it refused. */
+export type OpenReply =
+  | {
+      readonly subject: string;
+      readonly id: number;
+      readonly nonce: Uint8Array;
+      readonly proof: Uint8Array;
+    }
+  | { readonly error: string };
+
+/** What both proofs of one opening cover. */
+export interface OpenProofParts {
+  readonly clientNonce: Uint8Array;
+  readonly serverNonce: Uint8Array;
+  /** The client's name (`from`). */
+  readonly from: string;
+  readonly clientSubject: string;
+  /** The client end's connection id. */
+  readonly clientConnection: number;
+  /** The server's id (its open subject's). */
+  readonly serverId: string;
+  readonly serverSubject: string;
+  /** The server end's connection id. */
+  readonly serverConnection: number;
+}
+
+/** The server's proof, in its reply: it knows the secret, for this opening only. */
+export function serverOpenProof(secret: string, parts: OpenProofParts): Buffer {
+  return openProof(secret, 'nats rpc server', parts.clientNonce, parts.serverNonce, parts);
+}
+
+/** The client's proof, in its `Opened` message: it knows the secret, for this opening only. */
+export function clientOpenProof(secret: string, parts: OpenProofParts): Buffer {
+  return openProof(secret, 'nats rpc client', parts.serverNonce, parts.clientNonce, parts);
+}
+
+/** The key of one connection's message MACs: both ends derive it from the opening, nobody else can. */
+export function connectionKey(secret: string, parts: OpenProofParts): string {
+  return openProof(secret, 'nats rpc connection key', parts.clientNonce, parts.serverNonce, parts).toString(
+    'base64url',
+  );
+}
+
+/** Which way a message goes: each direction has its own MAC purpose. */
+export type Direction = 'to server' | 'to client';
+
+/** The MAC of `message` (its routing bytes and body; the MAC's own bytes left out), truncated. */
+export function messageMac(key: string, direction: Direction, message: Uint8Array): Buffer {
+  return clusterProof(
+    key,
+    direction,
+    message.subarray(0, ROUTING_LENGTH),
+    message.subarray(HEADER_LENGTH),
+  ).subarray(0, MAC_LENGTH);
+}
+
+function openProof(
+  secret: string,
+  purpose: string,
+  first: Uint8Array,
+  second: Uint8Array,
+  parts: OpenProofParts,
+): Buffer {
+  return clusterProof(
+    secret,
+    purpose,
+    first,
+    second,
+    parts.from,
+    parts.clientSubject,
+    String(parts.clientConnection),
+    parts.serverId,
+    parts.serverSubject,
+    String(parts.serverConnection),
+  );
+}
 
 export function encodeOpenRequest(request: OpenRequest): Uint8Array {
   return packr.pack(request);
@@ -128,7 +227,7 @@ export function encodeOpenRequest(request: OpenRequest): Uint8Array {
 export function decodeOpenRequest(data: Uint8Array, prefix: string): OpenRequest | undefined {
   const value = safeUnpack(data);
   if (typeof value !== 'object' || value === null) return undefined;
-  const { subject, id, from, confirmWithin } = value as Record<string, unknown>;
+  const { subject, id, from, confirmWithin, nonce } = value as Record<string, unknown>;
   if (
     typeof subject !== 'string' ||
     !subject.startsWith(`${prefix}.`) ||
@@ -136,11 +235,12 @@ export function decodeOpenRequest(data: Uint8Array, prefix: string): OpenRequest
     typeof from !== 'string' ||
     from.length > MAX_NAME_LENGTH ||
     typeof confirmWithin !== 'number' ||
-    !(confirmWithin >= 0)
+    !(confirmWithin >= 0) ||
+    !isNonce(nonce)
   ) {
     return undefined;
   }
-  return { subject, id, from, confirmWithin };
+  return { subject, id, from, confirmWithin, nonce };
 }
 
 export function encodeOpenReply(reply: OpenReply): Uint8Array {
@@ -151,11 +251,21 @@ export function encodeOpenReply(reply: OpenReply): Uint8Array {
 export function decodeOpenReply(data: Uint8Array, prefix: string): OpenReply | undefined {
   const value = safeUnpack(data);
   if (typeof value !== 'object' || value === null) return undefined;
-  const { subject, id, error } = value as Record<string, unknown>;
+  const { subject, id, error, nonce, proof } = value as Record<string, unknown>;
   if (typeof error === 'string') return { error };
-  if (typeof subject !== 'string' || !subject.startsWith(`${prefix}.`) || !isConnectionId(id))
+  if (
+    typeof subject !== 'string' ||
+    !subject.startsWith(`${prefix}.`) ||
+    !isConnectionId(id) ||
+    !isNonce(nonce) ||
+    !(proof instanceof Uint8Array)
+  )
     return undefined;
-  return { subject, id };
+  return { subject, id, nonce, proof };
+}
+
+function isNonce(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array && value.length === NONCE_LENGTH;
 }
 
 function isConnectionId(value: unknown): value is number {

@@ -40,7 +40,15 @@ describe('handshake and kick bodies', () => {
     expect(decodeHandshakeRequest(utf8('{"sys":{"version":"0.1.6b","rsa":{}}}'))).toEqual({
       sys: { version: '0.1.6b', rsa: {} },
     });
-    expect(decodeHandshakeRequest(utf8('{}'))).toEqual({ sys: {} });
+    expect(decodeHandshakeRequest(utf8('{"sys":{}}'))).toEqual({ sys: {} });
+  });
+
+  it('refuses a handshake without sys, as Pomelo and Pinus do (they answer 500 and close)', () => {
+    for (const text of ['{}', '{"user":{}}', '{"sys":null}', '{"sys":0}', '{"sys":""}', '{"sys":false}']) {
+      expect(() => decodeHandshakeRequest(utf8(text)), text).toThrow(
+        expect.objectContaining({ code: ProtocolErrorCode.InvalidHandshake }),
+      );
+    }
   });
 
   it("reads the Pomelo JS client's numeric versions: 0 means nothing cached", () => {

@@ -8,7 +8,7 @@ import { decodeUtf8, encodeUtf8 } from './utf8.js';
 /** The codes a handshake response carries. */
 export const HandshakeCode = {
   Ok: 200,
-  /** A malformed handshake, or the user handshake hook refused it. */
+  /** A malformed handshake (no `sys` object, as Pomelo), or the user handshake hook refused it. */
   BadRequest: 500,
   /** `checkClient(type, version)` refused this client. */
   OldClient: 501,
@@ -74,10 +74,16 @@ export function encodeKick(reason: string): Uint8Array {
   return encodeJsonPackage(PackageType.Kick, { reason } satisfies KickBody);
 }
 
-/** Decodes a client's HANDSHAKE body; a missing `sys` is read as `{}`, as Pomelo servers do. */
+/**
+ * Decodes a client's HANDSHAKE body. Without `sys` (or with a `sys` that is not an object) it
+ * throws: a server answers code 500 and closes, as Pomelo's and Pinus's do (`if (!msg.sys)`).
+ */
 export function decodeHandshakeRequest(body: Uint8Array): HandshakeRequest {
   const value = parseObject(body, ProtocolErrorCode.InvalidHandshake, 'handshake');
-  const sys = value['sys'] ?? {};
+  const sys = value['sys'];
+  if (sys === undefined || sys === null) {
+    throw new ProtocolError(ProtocolErrorCode.InvalidHandshake, 'a handshake needs a "sys" object');
+  }
   const user = value['user'];
   if (!isObject(sys) || (user !== undefined && !isObject(user))) {
     throw new ProtocolError(

@@ -12,15 +12,20 @@ export {
 } from './rpc/index.js';
 export {
   clusterProof,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_FRAME_LENGTH,
+  DEVELOPMENT_CLUSTER_SECRET,
   decodePayload,
   type FramedSocket,
   FrameReader,
   FrameWriter,
+  type HandshakeRefusal,
   NONCE_LENGTH,
   newNonce,
   type PayloadHandler,
   type PayloadHandlers,
   type PayloadWriter,
   proofMatches,
+  RefusalReason,
+  secretOrDevelopment,
 } from './transport/index.js';

@@ -47,7 +47,7 @@ describe.each(TRANSPORTS)('connector over %s', (transport) => {
           },
           { sys: { type: 'c', version: '0.1.6', rsa: {} } },
           { sys: { type: 'pomelo-ios', version: '1.0.0' } },
-          {},
+          { sys: {} },
         ];
         for (const shape of shapes) {
           const client = await RawClient.connect(transport, harness.port);
@@ -67,8 +67,15 @@ describe.each(TRANSPORTS)('connector over %s', (transport) => {
       },
     ));
 
-  it('refuses a handshake that is not JSON with code 500, then closes', () =>
+  it('refuses a handshake that is not JSON, or has no sys, with code 500, then closes (as Pomelo)', () =>
     withConnector(async (harness) => {
+      for (const body of ['{}', '{"user":{}}', '{"sys":null}']) {
+        const client = await RawClient.connect(transport, harness.port);
+        client.sendPackage(Package.TYPE_HANDSHAKE, Buffer.from(body));
+        const response = await client.next(Package.TYPE_HANDSHAKE);
+        expect(JSON.parse(response.body.toString()), body).toEqual({ code: 500 });
+        await client.closed;
+      }
       const client = await RawClient.connect(transport, harness.port);
       client.sendPackage(Package.TYPE_HANDSHAKE, Buffer.from('{nope'));
       const response = await client.next(Package.TYPE_HANDSHAKE);

@@ -1,11 +1,12 @@
 // The master, its monitors and the admin connection, with real processes on 127.0.0.1: a master in
 // this process runs fixture servers (fixtures/monitor-app.mjs, which imports the built dist/) that
 // report what they see as JSON lines. kill -9 of a master process is in cli.test.ts.
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../src/errors.js';
 import { findPortHolders } from '../src/master/index.js';
-import { connectFramed } from '../src/transport/index.js';
 import { server, TestClusters } from './fixtures/monitor-cluster.js';
+import { CLUSTER_SECRET, rawConnection, sendMonitorProof } from './fixtures/raw-port.js';
 import { ADMIN, freePort } from './support/app-folder.js';
 import { alive, waitFor, waitGone } from './support/processes.js';
 
@@ -154,45 +155,47 @@ describe('admin connection', () => {
       code: ErrorCode.AdminUnauthorized,
     });
 
-    const replies: unknown[] = [];
-    const raw = await connectFramed({
-      host: '127.0.0.1',
-      port: master.port,
-      onMessage: (m) => replies.push(m),
-    });
-    raw.send({ type: 'command', requestId: 1, command: 'list', args: {} });
-    await raw.closed;
-    expect(replies).toEqual([expect.objectContaining({ type: 'error', code: ErrorCode.AdminUnauthorized })]);
-
-    // One attempt per connection: what is pipelined behind a wrong password is never acted on.
-    replies.length = 0;
-    const guesses = await connectFramed({
-      host: '127.0.0.1',
-      port: master.port,
-      onMessage: (m) => replies.push(m),
-    });
-    guesses.send({ type: 'auth', username: 'admin', password: 'guess' });
-    guesses.send({ type: 'auth', username: 'admin', password: ADMIN.password });
-    guesses.send({ type: 'command', requestId: 1, command: 'stop', args: { ids: ['chat-1'] } });
-    await guesses.closed;
-    expect(replies).toEqual([
-      expect.objectContaining({ type: 'error', message: 'wrong username or password' }),
+    // Anything but a login first: refused, nothing run.
+    const raw = await rawConnection(master.port);
+    raw.socket.send({ type: 'command', requestId: 1, command: 'list', args: {} });
+    await raw.socket.closed;
+    expect(raw.replies).toEqual([
+      expect.objectContaining({ type: 'hello' }),
+      expect.objectContaining({ type: 'error', code: ErrorCode.AdminUnauthorized }),
     ]);
+
+    // One attempt per connection: what is pipelined behind a wrong proof is never acted on.
+    const guesses = await rawConnection(master.port);
+    guesses.socket.send({ type: 'login', username: 'admin' });
+    await guesses.next('challenge');
+    guesses.socket.send({ type: 'auth', nonce: randomBytes(32), proof: randomBytes(32) });
+    guesses.socket.send({ type: 'auth', nonce: randomBytes(32), proof: randomBytes(32) });
+    guesses.socket.send({ type: 'command', requestId: 1, command: 'stop', args: { ids: ['chat-1'] } });
+    await guesses.socket.closed;
+    expect(guesses.replies.map((reply) => reply.type)).toEqual(['hello', 'challenge', 'error']);
+    expect(guesses.replies[2]).toMatchObject({ message: 'wrong username or password' });
     expect(status('chat-1').state).toBe('running');
+
+    // The old login (a password on the wire) is refused, saying why.
+    const old = await rawConnection(master.port);
+    old.socket.send({ type: 'auth', username: 'admin', password: ADMIN.password });
+    await old.socket.closed;
+    expect(old.replies[1]).toMatchObject({
+      type: 'error',
+      message: expect.stringMatching(/no password on the wire/),
+    });
   });
 
   it('refuses a registration the master did not start', async () => {
     const { master, status } = cluster([server('chat-1')]);
     await master.start();
-    const replies: unknown[] = [];
-    const raw = await connectFramed({
-      host: '127.0.0.1',
-      port: master.port,
-      onMessage: (m) => replies.push(m),
-    });
-    raw.send({ type: 'register', id: 'chat-1', pid: 1, token: 'guess', info: server('chat-1') });
-    await raw.closed;
-    expect(replies).toEqual([expect.objectContaining({ type: 'refused', code: ErrorCode.RegisterRefused })]);
+    const raw = await rawConnection(master.port);
+    await sendMonitorProof(raw, CLUSTER_SECRET, 'chat-1');
+    await raw.next('monitor-ok');
+    raw.socket.send({ type: 'register', id: 'chat-1', pid: 1, token: 'guess', info: server('chat-1') });
+    await raw.socket.closed;
+    expect(raw.replies.map((reply) => reply.type)).toEqual(['hello', 'monitor-ok', 'refused']);
+    expect(raw.replies[2]).toMatchObject({ code: ErrorCode.RegisterRefused });
     expect(status('chat-1').state).toBe('running');
   });
 

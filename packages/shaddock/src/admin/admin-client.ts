@@ -1,17 +1,37 @@
+import type { AdminUser } from '../config/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import type { ServerInfo } from '../membership/index.js';
-import { connectFramed, type FramedSocket } from '../transport/index.js';
-import type { AdminCommandMap, AdminCommandName, AdminReply, AdminRequest, ServerRow } from './protocol.js';
+import {
+  connectFramed,
+  type FramedSocket,
+  NONCE_LENGTH,
+  newNonce,
+  proofMatches,
+} from '../transport/index.js';
+import { AdminProofPurpose, acceptableCost, adminProof, deriveAdminKey } from './admin-key.js';
+import type {
+  AdminCommandMap,
+  AdminCommandName,
+  AdminReply,
+  AdminRequest,
+  LoginChallenge,
+  ServerRow,
+} from './protocol.js';
+
+type AdminPasswordKey = NonNullable<AdminUser['passwordKey']>;
+
+/** Who is asking: a user and its password, or the `passwordKey` stored for it (the key derived from the password). */
+export type AdminCredentials =
+  | { readonly username: string; readonly password: string }
+  | { readonly username: string; readonly passwordKey: AdminPasswordKey };
 
 /** Where the master is, and who is asking. */
-export interface AdminClientOptions {
+export type AdminClientOptions = AdminCredentials & {
   readonly host: string;
   readonly port: number;
-  readonly username: string;
-  readonly password: string;
-  /** Milliseconds allowed to connect and authenticate (default 10 000). */
+  /** Milliseconds allowed to connect and log in (default 10 000). */
   readonly timeout?: number;
-}
+};
 
 interface Pending {
   resolve(result: unknown): void;
@@ -25,6 +45,29 @@ interface Connection {
 }
 
 const knownCodes = new Set<string>(Object.values(ErrorCode));
+
+// Replies are small, but a list of thousands of servers still fits.
+const MAX_REPLY_FRAME = 16 * 1024 * 1024;
+
+/** The key to prove with: derived from the password with the master's salt, or the stored one (same salt and cost). */
+async function keyFor(credentials: AdminCredentials, challenge: LoginChallenge): Promise<string> {
+  const cost = { N: challenge.N, r: challenge.r, p: challenge.p };
+  if (challenge.kdf !== 'scrypt' || typeof challenge.salt !== 'string' || !acceptableCost(cost)) {
+    throw new ShaddockError(
+      ErrorCode.AdminUnauthorized,
+      'the master asked for a key derivation this client does not do',
+    );
+  }
+  if ('password' in credentials) return deriveAdminKey(credentials.password, challenge.salt, cost);
+  const stored = credentials.passwordKey;
+  if (stored.salt !== challenge.salt || stored.N !== cost.N || stored.r !== cost.r || stored.p !== cost.p) {
+    throw new ShaddockError(
+      ErrorCode.AdminUnauthorized,
+      `the master keeps another key for ${credentials.username} than the passwordKey given: log in with the password`,
+    );
+  }
+  return stored.key;
+}
 
 function errorFrom(code: string, message: string): ShaddockError {
   return new ShaddockError(
@@ -63,31 +106,70 @@ export class AdminClient {
     this.#connection = connection;
   }
 
-  /** Connects and authenticates; rejects with `AdminUnauthorized` when the master refuses. */
+  /**
+   * Connects and logs in (challenge-response: no password on the wire, and the master proves it
+   * knows the user's key too); rejects with `AdminUnauthorized` when the master refuses.
+   */
   static async connect(options: AdminClientOptions): Promise<AdminClient> {
-    const { host, port, username, password, timeout = 10_000 } = options;
+    const { host, port, username, timeout = 10_000 } = options;
     const connection: Connection = { pending: new Map(), lost: undefined };
     const { pending } = connection;
-    let authenticated: Pending | undefined;
-    const authReply = new Promise<unknown>((resolve, reject) => {
-      authenticated = { resolve, reject };
+    let login: Pending | undefined;
+    const loggedIn = new Promise<unknown>((resolve, reject) => {
+      login = { resolve, reject };
     });
-    let socket: FramedSocket;
+    const unauthorized = (message: string): void =>
+      login?.reject(new ShaddockError(ErrorCode.AdminUnauthorized, message));
+    let masterNonce: Uint8Array | undefined;
+    const clientNonce = newNonce();
+    let key: string | undefined;
+    let socket: FramedSocket | undefined;
+
+    const answer = async (challenge: LoginChallenge): Promise<void> => {
+      if (masterNonce === undefined) throw new Error('a challenge before the hello');
+      key = await keyFor(options, challenge);
+      const proof = adminProof(key, AdminProofPurpose.Login, masterNonce, clientNonce, username);
+      socket?.send({ type: 'auth', nonce: clientNonce, proof } satisfies AdminRequest);
+    };
+    const onLogin = (message: AdminReply): void => {
+      if (message.type === 'hello') {
+        if (message.nonce instanceof Uint8Array && message.nonce.length === NONCE_LENGTH)
+          masterNonce = message.nonce;
+      } else if (message.type === 'challenge') {
+        answer(message).catch((error: unknown) =>
+          login?.reject(error instanceof Error ? error : new Error(String(error))),
+        );
+      } else if (message.type === 'auth-ok') {
+        const expected =
+          key !== undefined && masterNonce !== undefined
+            ? adminProof(key, AdminProofPurpose.Master, masterNonce, clientNonce, username)
+            : undefined;
+        if (expected !== undefined && proofMatches(expected, message.proof)) login?.resolve(undefined);
+        else
+          unauthorized(
+            `${host}:${port} did not prove it knows ${username}'s key: it is not the master configured with that user`,
+          );
+      } else if (message.type === 'error') {
+        login?.reject(errorFrom(message.code, message.message));
+      }
+    };
     try {
       socket = await connectFramed({
         host,
         port,
         timeout,
+        maxFrameLength: MAX_REPLY_FRAME,
         onMessage: (message) => {
           if (!isReply(message)) return;
-          if (message.type === 'auth-ok') authenticated?.resolve(undefined);
-          else if (message.type === 'error') authenticated?.reject(errorFrom(message.code, message.message));
-          else {
-            const waiter = pending.get(message.requestId);
-            pending.delete(message.requestId);
-            if (message.ok) waiter?.resolve(message.result);
-            else waiter?.reject(errorFrom(message.code, message.message));
+          if (login !== undefined) {
+            onLogin(message);
+            return;
           }
+          if (message.type !== 'result') return;
+          const waiter = pending.get(message.requestId);
+          pending.delete(message.requestId);
+          if (message.ok) waiter?.resolve(message.result);
+          else waiter?.reject(errorFrom(message.code, message.message));
         },
         onClose: (error) => {
           const lost = new ShaddockError(
@@ -96,7 +178,7 @@ export class AdminClient {
             { cause: error },
           );
           connection.lost = lost;
-          authenticated?.reject(lost);
+          login?.reject(lost);
           for (const waiter of pending.values()) waiter.reject(lost);
           pending.clear();
         },
@@ -111,20 +193,20 @@ export class AdminClient {
         },
       );
     }
-    socket.send({ type: 'auth', username, password } satisfies AdminRequest);
+    socket.send({ type: 'login', username } satisfies AdminRequest);
     const timer = setTimeout(() => {
-      authenticated?.reject(
-        new ShaddockError(ErrorCode.MasterUnreachable, `no answer from ${host}:${port} to auth`),
+      login?.reject(
+        new ShaddockError(ErrorCode.MasterUnreachable, `no answer from ${host}:${port} to the login`),
       );
     }, timeout);
     try {
-      await authReply;
+      await loggedIn;
     } catch (error) {
       socket.destroy();
       throw error;
     } finally {
       clearTimeout(timer);
-      authenticated = undefined;
+      login = undefined;
     }
     return new AdminClient(socket, connection);
   }

@@ -60,19 +60,66 @@ export const adminCommandNames: readonly AdminCommandName[] = [
   'blacklist',
 ];
 
+/**
+ * The highest (least trusted) user level that may run each command. Level 1 runs everything;
+ * level 2 and above are read-only: `list` only.
+ */
+export const COMMAND_MAX_LEVEL: Readonly<Record<AdminCommandName, number>> = Object.freeze({
+  list: Number.MAX_SAFE_INTEGER,
+  stop: 1,
+  kill: 1,
+  add: 1,
+  restart: 1,
+  start: 1,
+  blacklist: 1,
+});
+
+/** Whether a user of `level` may run `command`. */
+export function levelMayRun(level: number, command: AdminCommandName): boolean {
+  return level >= 1 && level <= COMMAND_MAX_LEVEL[command];
+}
+
 /** What the master offers to admin sessions: one method per command. */
 export type AdminCommands = {
   [K in AdminCommandName]: (args: AdminCommandMap[K]['args']) => Promise<AdminCommandMap[K]['result']>;
 };
 
-/** A message from an admin client to the master; the first one must be `auth`. */
+/**
+ * The master's first message on every connection of its port: the nonce this connection's proofs
+ * cover (monitor and admin alike).
+ */
+export interface PortHello {
+  readonly type: 'hello';
+  readonly nonce: Uint8Array;
+}
+
+/**
+ * A message from an admin client to the master. The login, in order: `login` (the client's first
+ * message), the master's `challenge`, `auth` with the proof, the master's `auth-ok` with its own;
+ * then any number of `command`s. No password is ever on the wire.
+ */
 export type AdminRequest =
-  | { type: 'auth'; username: string; password: string }
+  | { type: 'login'; username: string }
+  /** `proof`: HMAC under the derived key of `'admin login'`, the master's nonce, `nonce`, the username. */
+  | { type: 'auth'; nonce: Uint8Array; proof: Uint8Array }
   | { type: 'command'; requestId: number; command: AdminCommandName; args: unknown };
+
+/** How the client derives the key from the password: scrypt with this salt (base64url) and cost. */
+export interface LoginChallenge {
+  readonly type: 'challenge';
+  readonly kdf: 'scrypt';
+  readonly salt: string;
+  readonly N: number;
+  readonly r: number;
+  readonly p: number;
+}
 
 /** A message from the master to an admin client. `error` is about the connection, which closes after it. */
 export type AdminReply =
-  | { type: 'auth-ok'; username: string; level: number }
+  | PortHello
+  | LoginChallenge
+  /** `proof`: HMAC under the derived key of `'admin master'` and the same parts: the master knows the key too. */
+  | { type: 'auth-ok'; username: string; level: number; proof: Uint8Array }
   | { type: 'error'; code: string; message: string }
   | { type: 'result'; requestId: number; ok: true; result: unknown }
   | { type: 'result'; requestId: number; ok: false; code: string; message: string };

@@ -1,4 +1,10 @@
-import { AdminClient } from '../admin/index.js';
+import {
+  AdminClient,
+  type AdminCredentials,
+  DEVELOPMENT_ENV,
+  developmentAdminFile,
+  findDevelopmentAdmin,
+} from '../admin/index.js';
 import { type ClusterConfig, loadClusterConfig } from '../config/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import { reachableHost } from '../master/index.js';
@@ -26,7 +32,8 @@ function fromVariable(): { username: string; password: string } | undefined {
  * Connects to the master as an admin. The address comes from `--host`/`--port`, else from the
  * app's `config/master.*`; the credentials from `--username`/`--password`, else from
  * `SHADDOCK_ADMIN_USER`, else from the first user of `config/adminUser.*` (or the one named by
- * `--username`). The config is read only when something is missing.
+ * `--username`; its `password` or its `passwordKey`), else, in development, from the user the
+ * master generated in `.shaddock/admin-user.json`. The config is read only when something is missing.
  */
 export async function connectAdmin(options: ConnectionOptions): Promise<AdminClient> {
   let config: ClusterConfig | undefined;
@@ -45,18 +52,33 @@ export async function connectAdmin(options: ConnectionOptions): Promise<AdminCli
 async function pickCredentials(
   options: ConnectionOptions,
   load: () => Promise<ClusterConfig>,
-): Promise<{ username: string; password: string }> {
+): Promise<AdminCredentials> {
   const { username, password } = options;
   if (username !== undefined && password !== undefined) return { username, password };
   const variable = fromVariable();
   if (variable && (username === undefined || username === variable.username)) return variable;
-  const users = (await load()).adminUsers;
+  const config = await load();
+  const users = config.adminUsers;
   const user = username === undefined ? users[0] : users.find((candidate) => candidate.username === username);
-  if (user) return { username: user.username, password: password ?? user.password };
+  if (user) {
+    if (password !== undefined) return { username: user.username, password };
+    if (user.password !== undefined) return { username: user.username, password: user.password };
+    if (user.passwordKey !== undefined) return { username: user.username, passwordKey: user.passwordKey };
+  }
+  if (users.length === 0 && options.env === DEVELOPMENT_ENV) {
+    const generated = await findDevelopmentAdmin(config.base);
+    if (generated?.password !== undefined && (username === undefined || username === generated.username)) {
+      return { username: generated.username, password: password ?? generated.password };
+    }
+  }
+  const development =
+    options.env === DEVELOPMENT_ENV
+      ? `, or start the master once in development (it writes ${developmentAdminFile(config.base)})`
+      : '';
   throw new ShaddockError(
     ErrorCode.CliUsage,
     `no admin credentials${username === undefined ? '' : ` for ${username}`}: pass --username and --password, ` +
-      `set ${ADMIN_USER_VARIABLE}=<username>:<password>, or add a user to config/adminUser.json`,
+      `set ${ADMIN_USER_VARIABLE}=<username>:<password>, or add a user to config/adminUser.json${development}`,
   );
 }
 

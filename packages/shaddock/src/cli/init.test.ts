@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadClusterConfig, resolveClusterSecret } from '../config/index.js';
 import { runCli } from './index.js';
 import {
   fillPlaceholders,
@@ -16,6 +17,7 @@ const APP_FILES = [
   '.gitignore',
   'README.md',
   'config/adminUser.json',
+  'config/cluster.json',
   'config/master.json',
   'config/servers.json',
   'package.json',
@@ -70,7 +72,26 @@ describe('shaddock init', () => {
       { id: 'admin', username: 'admin', password: result.adminPassword, level: 1 },
     ]);
     expect(readFileSync(join(dir, 'README.md'), 'utf8')).toMatch(/^# space-game\n/);
-    expect(initApp({ dir: join(scratch(), 'other') }).adminPassword).not.toBe(result.adminPassword);
+    const other = initApp({ dir: join(scratch(), 'other') });
+    expect(other.adminPassword).not.toBe(result.adminPassword);
+    expect(other.clusterSecret).not.toBe(result.clusterSecret);
+  });
+
+  it('generates a cluster secret into config/cluster.json, which the app config loads', async () => {
+    const dir = join(scratch(), 'secret-app');
+    const result = initApp({ dir });
+    expect(result.clusterSecret).toMatch(/^[\w-]{43}$/);
+    expect(readJson(join(dir, 'config/cluster.json'))).toEqual({ secret: result.clusterSecret });
+    // the config as every process of the new app reads it: production starts with this secret
+    const cluster = await loadClusterConfig({ base: dir, env: 'production', environment: {} });
+    expect(cluster.drivers.secret).toBe(result.clusterSecret);
+    expect(resolveClusterSecret(cluster.drivers, 'production', dir)).toEqual({
+      secret: result.clusterSecret,
+      source: 'configured',
+    });
+    expect(() => initApp({ dir: join(scratch(), 'short'), clusterSecret: 'too short' })).toThrow(
+      /at least 32/,
+    );
   });
 
   it('takes a name and a version spec, escaped inside JSON strings', () => {

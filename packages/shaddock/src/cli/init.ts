@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MIN_SECRET_LENGTH } from '../config/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
 
 /** The app template: `templates/app/` of this package (the same path from `src/cli/` and `dist/cli/`). */
@@ -26,6 +27,11 @@ export interface InitOptions {
   readonly shaddockVersion?: string;
   /** The admin user's password; default 18 random bytes, base64url (24 characters). */
   readonly adminPassword?: string;
+  /**
+   * The cluster secret written to `config/cluster.json`, which every process of the cluster proves
+   * it knows; default 32 random bytes, base64url (43 characters). At least 32 characters.
+   */
+  readonly clusterSecret?: string;
 }
 
 /** What `shaddock init` made. */
@@ -35,6 +41,8 @@ export interface InitResult {
   readonly name: string;
   readonly shaddockVersion: string;
   readonly adminPassword: string;
+  /** The cluster secret in `config/cluster.json`. */
+  readonly clusterSecret: string;
   /** The files written, relative to `dir` with `/` separators, sorted. */
   readonly files: readonly string[];
 }
@@ -114,8 +122,9 @@ function assertEmptyTarget(dir: string): void {
 
 /**
  * Creates a new TypeScript app in `options.dir` from the package's `templates/app/`: config for
- * a master, one `connector` and one `chat` server, their handlers and remote, a test that runs the
- * cluster, and the npm scripts `build`, `start` and `test`. Refuses a folder that is not empty.
+ * a master, one `connector` and one `chat` server, a random admin password and a random cluster
+ * secret (`config/cluster.json`), their handlers and remote, a test that runs the cluster, and the
+ * npm scripts `build`, `start` and `test`. Refuses a folder that is not empty.
  *
  * @example
  * const app = initApp({ dir: 'my-game' });
@@ -129,7 +138,13 @@ export function initApp(options: InitOptions): InitResult {
   assertEmptyTarget(dir);
   const shaddockVersion = options.shaddockVersion ?? `^${frameworkVersion()}`;
   const adminPassword = options.adminPassword ?? randomBytes(18).toString('base64url');
-  const values = { name, shaddockVersion, adminPassword };
+  const clusterSecret = options.clusterSecret ?? randomBytes(32).toString('base64url');
+  if (clusterSecret.length < MIN_SECRET_LENGTH)
+    throw new ShaddockError(
+      ErrorCode.CliUsage,
+      `the cluster secret must be at least ${MIN_SECRET_LENGTH} characters`,
+    );
+  const values = { name, shaddockVersion, adminPassword, clusterSecret };
   const files: string[] = [];
   for (const file of listTemplateFiles()) {
     const text = readFileSync(join(APP_TEMPLATE_DIR, file), 'utf8');
@@ -138,7 +153,7 @@ export function initApp(options: InitOptions): InitResult {
     writeFileSync(join(dir, target), fillPlaceholders(text, values, file.endsWith('.json')), { flag: 'wx' });
     files.push(target);
   }
-  return { dir, name, shaddockVersion, adminPassword, files: files.sort() };
+  return { dir, name, shaddockVersion, adminPassword, clusterSecret, files: files.sort() };
 }
 
 /** What `shaddock init` prints: what it made, the admin password (shown this once), what to run next. */
@@ -151,6 +166,8 @@ export function formatInitResult(result: InitResult, cwd: string = process.cwd()
     `created ${result.name} in ${result.dir} (${result.files.length} files, shaddock ${result.shaddockVersion})`,
     `admin user "admin", password: ${result.adminPassword}`,
     '  (kept in config/adminUser.json for shaddock list/stop/…; shown only this once)',
+    'cluster secret: generated into config/cluster.json (every server proves it knows it; keep it private,',
+    '  or set SHADDOCK_CLUSTER_SECRET instead, which wins over the file)',
     'next:',
     `  cd ${shownDir}`,
     '  npm install',

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
-import type { ServerRow } from '../admin/index.js';
+import { formatPasswordKey, type ServerRow } from '../admin/index.js';
 import { readProcessIdentity, serverInfoFromIdentity } from '../config/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import type { ServerInfo } from '../membership/index.js';
@@ -48,7 +49,7 @@ function withConnection(command: Command, defaultEnv: string): Command {
     .option('--port <port>', "the master's port (default: from config/master.json)", port)
     .option(
       '-u, --username <username>',
-      'admin user (default: SHADDOCK_ADMIN_USER, else config/adminUser.json)',
+      'admin user (default: SHADDOCK_ADMIN_USER, else config/adminUser.json, else in development .shaddock/admin-user.json)',
     )
     .option('-p, --password <password>', "that admin user's password");
 }
@@ -180,5 +181,29 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
       io.out(`restarted ${restarted.join(', ')}\n`);
     });
 
+  program
+    .command('admin-key')
+    .description(
+      'print the passwordKey of a password, to store in config/adminUser.json instead of the password ' +
+        '(a new random password unless --stdin)',
+    )
+    .option('--stdin', 'read the password from stdin (its first line)')
+    .action(async (options: { stdin?: boolean }) => {
+      const password = options.stdin ? await firstLine(process.stdin) : randomBytes(18).toString('base64url');
+      if (password === '') throw new ShaddockError(ErrorCode.CliUsage, 'admin-key: the password is empty');
+      if (!options.stdin) io.out(`password:    ${password}\n`);
+      io.out(`passwordKey: ${await formatPasswordKey(password)}\n`);
+    });
+
   return program;
+}
+
+/** The first line of a stream (without its line break). */
+async function firstLine(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  return text.split(/\r?\n/)[0] ?? '';
 }

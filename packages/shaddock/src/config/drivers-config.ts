@@ -1,9 +1,25 @@
 import { ConfigError, ErrorCode } from '../errors.js';
 import { fieldPath, isRecord } from './config-file.js';
-import { describe, type FieldSource, invalid, optionalString } from './fields.js';
+import { describe, type FieldSource, invalid, optionalInteger, optionalString } from './fields.js';
 
 /** How servers carry RPC: a direct TCP mesh (default, fastest), or NATS where they cannot reach each other. */
 export type RpcTransport = 'tcp' | 'nats';
+
+/**
+ * `rpc` in `config/cluster.*`: the transport, and the bounds every RPC server puts on each peer
+ * (absent: the defaults of `RpcServer`, which every process of the cluster then shares).
+ */
+export interface RpcDriverConfig {
+  readonly transport: RpcTransport;
+  /** The largest RPC frame, in bytes, requests and replies (default 8 MiB): a peer that sends more is cut. */
+  readonly maxFrameLength?: number;
+  /** Bytes of replies queued for a peer that does not read them, past which it is cut (default 64 MiB). */
+  readonly maxPendingBytes?: number;
+  /** Milliseconds from a peer's connection to its valid proof of membership (default 5 000). */
+  readonly handshakeTimeout?: number;
+  /** Milliseconds a peer not yet authenticated may stay silent (default 2 000). */
+  readonly handshakeIdleTimeout?: number;
+}
 
 /** Where the NATS servers are, and how to log in to them. */
 export interface NatsServiceConfig {
@@ -31,11 +47,13 @@ export interface DriverConfig {
   readonly name: string;
   readonly nats?: NatsServiceConfig;
   readonly redis?: RedisServiceConfig;
-  readonly rpc: { readonly transport: RpcTransport };
+  readonly rpc: RpcDriverConfig;
   /**
    * The cluster secret every server-to-server connection proves it knows (RPC, monitor, NATS
-   * orders): `secret` in `config/cluster.*`, else `SHADDOCK_CLUSTER_SECRET`. At least 32 characters;
-   * `shaddock init` generates one. Production refuses to start without it.
+   * orders): `SHADDOCK_CLUSTER_SECRET`, else `secret` in `config/cluster.*`. At least 32 characters;
+   * `shaddock init` generates one. Production refuses to start without it. In the config a process
+   * runs with (`createApp`'s, `app.cluster`), it is always set: the configured one, or outside
+   * production the well-known development one (see `resolveClusterSecret`).
    */
   readonly secret?: string;
 }
@@ -99,7 +117,8 @@ export function readDriverConfig(
   }
   const nats = readNats(source, variable(environment, DRIVER_VARIABLES.nats));
   const redis = readRedis(source, variable(environment, DRIVER_VARIABLES.redis));
-  const transport = variable(environment, DRIVER_VARIABLES.rpcTransport) ?? readTransport(source);
+  const rpc = readRpc(source);
+  const transport = variable(environment, DRIVER_VARIABLES.rpcTransport) ?? rpc.transport;
   if (transport !== 'tcp' && transport !== 'nats') {
     throw invalid(source, 'rpc', `rpc transport "${transport}" is neither "tcp" nor "nats"`);
   }
@@ -114,7 +133,7 @@ export function readDriverConfig(
     name,
     ...(nats === undefined ? {} : { nats }),
     ...(redis === undefined ? {} : { redis }),
-    rpc: { transport },
+    rpc: { ...rpc, transport },
     ...(secret === undefined ? {} : { secret }),
   };
 }
@@ -172,11 +191,34 @@ function readRedis(source: FieldSource, fromEnvironment: string | undefined): Re
   return { url: checkUrl(inner, 'url', url, ['redis:', 'rediss:']) };
 }
 
-function readTransport(source: FieldSource): string {
+const RPC_FIELDS = new Set([
+  'transport',
+  'maxFrameLength',
+  'maxPendingBytes',
+  'handshakeTimeout',
+  'handshakeIdleTimeout',
+]);
+
+/** `rpc`: the transport (unchecked yet: the variable may replace it) and the bounds. */
+function readRpc(source: FieldSource): Omit<RpcDriverConfig, 'transport'> & { transport: string } {
   const rpc = source.record['rpc'];
-  if (rpc === undefined) return 'tcp';
-  if (!isRecord(rpc)) throw invalid(source, 'rpc', 'expected { transport: "tcp" | "nats" }');
-  return optionalString({ ...source, record: rpc, at: fieldPath(source.at, 'rpc') }, 'transport') ?? 'tcp';
+  if (rpc === undefined || rpc === null) return { transport: 'tcp' };
+  if (!isRecord(rpc))
+    throw invalid(source, 'rpc', 'expected { transport: "tcp" | "nats", maxFrameLength, … }');
+  const inner: FieldSource = { ...source, record: rpc, at: fieldPath(source.at, 'rpc') };
+  for (const key of Object.keys(rpc)) {
+    if (!RPC_FIELDS.has(key))
+      throw invalid(inner, key, `unknown field "${key}" (known: ${[...RPC_FIELDS].join(', ')})`);
+  }
+  const bounds = {
+    maxFrameLength: optionalInteger(inner, 'maxFrameLength', 1_024, 0xffff_ffff),
+    maxPendingBytes: optionalInteger(inner, 'maxPendingBytes', 65_536, Number.MAX_SAFE_INTEGER),
+    handshakeTimeout: optionalInteger(inner, 'handshakeTimeout', 100, 600_000),
+    handshakeIdleTimeout: optionalInteger(inner, 'handshakeIdleTimeout', 100, 600_000),
+  };
+  const result: Record<string, number | string> = { transport: optionalString(inner, 'transport') ?? 'tcp' };
+  for (const [key, value] of Object.entries(bounds)) if (value !== undefined) result[key] = value;
+  return result as Omit<RpcDriverConfig, 'transport'> & { transport: string };
 }
 
 function checkUrl(source: FieldSource, key: string, url: string, protocols: readonly string[]): string {

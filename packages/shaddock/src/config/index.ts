@@ -6,11 +6,20 @@
 export type { AdminUser } from './admin-users.js';
 export { type ClusterConfig, loadClusterConfig } from './cluster-config.js';
 export {
+  clusterSecretOf,
+  DEVELOPMENT_SECRET_WARNING,
+  PRODUCTION_ENV,
+  type ResolvedClusterSecret,
+  resolveClusterSecret,
+} from './cluster-secret.js';
+export {
   DRIVER_VARIABLES,
   type DriverConfig,
   LOCAL_DRIVER_CONFIG,
+  MIN_SECRET_LENGTH,
   type NatsServiceConfig,
   type RedisServiceConfig,
+  type RpcDriverConfig,
   type RpcTransport,
 } from './drivers-config.js';
 export type { MasterInfo } from './master.js';

@@ -7,7 +7,6 @@ export const CloseReason = {
   OldClient: 'old client',
   UnexpectedPackage: 'unexpected package',
   SlowClient: 'slow client',
-  ServerFull: 'server full',
   ServerStopping: 'server stopping',
   InternalError: 'internal error',
 } as const;

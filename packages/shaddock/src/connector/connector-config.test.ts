@@ -16,7 +16,9 @@ describe('resolveConnectorConfig', () => {
       pushScheduler: 'direct',
       noDelay: true,
       maxConnections: 0,
+      maxConnectionsPerIp: 64,
     });
+    expect(resolveConnectorConfig({ maxConnectionsPerIp: 0 }).maxConnectionsPerIp).toBe(0);
     expect(resolveConnectorConfig({ heartbeat: 0 }).timeoutMs).toBe(0);
     expect(resolveConnectorConfig({ heartbeat: 3, timeout: 0.5 }).timeoutMs).toBe(500);
     expect(resolveConnectorConfig({ realIpHeader: 'X-Real-IP' }, 100)).toMatchObject({
@@ -32,6 +34,8 @@ describe('resolveConnectorConfig', () => {
     [{ maxPendingRequests: 0 }, /maxPendingRequests/],
     [{ rateLimit: { requests: 0, perMs: 1000 } }, /rateLimit.requests/],
     [{ dictionaryMode: 'fixed' as 'stable' }, /dictionaryMode/],
+    [{ maxConnectionsPerIp: -1 }, /maxConnectionsPerIp/],
+    [{ maxConnectionsPerIp: 2.5 }, /maxConnectionsPerIp/],
   ])('refuses %j', (config, message) => {
     expect(() => resolveConnectorConfig(config)).toThrow(message);
   });

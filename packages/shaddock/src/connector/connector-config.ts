@@ -59,7 +59,11 @@ export interface ConnectorConfig {
    * client whose heartbeats lag behind its traffic.
    */
   readonly timeout?: number;
-  /** Seconds a connection has from its first byte to the handshake ACK. Default 10. */
+  /**
+   * Seconds a client socket has from its accept to the handshake ACK, whatever it sends
+   * meanwhile: the TLS handshake, the WebSocket upgrade and the Pomelo handshake share this one
+   * absolute deadline (bytes trickled one at a time do not extend it). Default 10.
+   */
   readonly handshakeTimeout?: number;
   /** Compress routes with the dictionary. Default true. */
   readonly useDict?: boolean;
@@ -92,6 +96,13 @@ export interface ConnectorConfig {
   readonly maxPendingRequests?: number;
   /** A header a trusted proxy sets to the client's IP (`x-forwarded-for`, `x-real-ip`); WebSocket only. */
   readonly realIpHeader?: string;
+  /**
+   * Client sockets one IP address may hold open, handshaken or not; past it a new socket from
+   * that address is closed at accept, before anything is read. Loopback addresses are not
+   * counted (a proxy on the same host). With `realIpHeader`, WebSocket clients are counted by
+   * the header's address once upgraded. 0: no limit. Default 64.
+   */
+  readonly maxConnectionsPerIp?: number;
   /** `'direct'` (default) or `'buffer'`: see {@link PushSchedulerOption}. */
   readonly pushScheduler?: PushSchedulerOption;
   /** Disable Nagle on client sockets. Default true. */
@@ -118,9 +129,11 @@ export interface ConnectorSettings {
   readonly maxBufferedBytes: number;
   readonly maxPendingRequests: number;
   readonly realIpHeader: string | undefined;
+  /** 0: no limit. */
+  readonly maxConnectionsPerIp: number;
   readonly pushScheduler: PushSchedulerOption;
   readonly noDelay: boolean;
-  /** The server's `max-connections`; 0: no limit. */
+  /** The server's `max-connections`, every accepted socket counted; 0: no limit. */
   readonly maxConnections: number;
 }
 
@@ -128,6 +141,7 @@ const DEFAULT_HEARTBEAT_SECONDS = 10;
 const DEFAULT_HANDSHAKE_TIMEOUT_SECONDS = 10;
 const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const DEFAULT_MAX_PENDING_REQUESTS = 256;
+const DEFAULT_MAX_CONNECTIONS_PER_IP = 64;
 
 /** Checks `config` and fills in defaults; a bad value is a `SHADDOCK_ERR_CONNECTOR_CONFIG_INVALID` error. */
 export function resolveConnectorConfig(
@@ -185,6 +199,8 @@ export function resolveConnectorConfig(
       `connectorConfig.dictionaryMode must be 'auto' or 'stable', got ${String(dictionaryMode)}`,
     );
   }
+  const perIp = config.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP;
+  check('maxConnectionsPerIp', perIp, Number.isInteger(perIp) && perIp >= 0, 'a non-negative integer');
   const limit = maxConnections ?? 0;
   check('max-connections', limit, Number.isInteger(limit) && limit >= 0, 'a non-negative integer');
   return {
@@ -205,6 +221,7 @@ export function resolveConnectorConfig(
     maxBufferedBytes,
     maxPendingRequests: maxPending,
     realIpHeader: config.realIpHeader?.toLowerCase(),
+    maxConnectionsPerIp: perIp,
     pushScheduler: config.pushScheduler ?? 'direct',
     noDelay: config.noDelay ?? true,
     maxConnections: limit,

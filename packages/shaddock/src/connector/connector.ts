@@ -1,6 +1,7 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { ErrorCode, ShaddockError } from '../errors.js';
-import { getLogger, type Logger, RepeatLimiter } from '../logging/index.js';
+import { getLogger, type Logger } from '../logging/index.js';
+import { Refusal } from './admission.js';
 import { type Blacklist, IpBlacklist } from './blacklist.js';
 import { CloseReason } from './close-reason.js';
 import type { ConnectionContext, ConnectorHandlers, ConnectorSessions } from './connection-context.js';
@@ -9,6 +10,7 @@ import type { FrontendCodec } from './frontend-codec.js';
 import { HybridServer } from './hybrid-server.js';
 import { PomeloConnection } from './pomelo-connection.js';
 import { createPushScheduler, type PushScheduler, type SchedulableConnection } from './push-scheduler.js';
+import { SummarizedRepeats } from './summarized-repeats.js';
 import type { ClientTransport } from './transport.js';
 
 /** A push target: a session, or anything with a session's id (never a connection's id). */
@@ -37,7 +39,10 @@ export interface Connector {
   /** Pushes dropped by `send` so far because their session had no connection. */
   readonly droppedPushes: number;
   readonly blacklist: Blacklist;
-  /** Client connections open now, handshaken or not. */
+  /**
+   * Client connections open now, handshaken or not; sockets still in their TLS handshake or
+   * WebSocket upgrade are not counted here (they are against `max-connections`).
+   */
   readonly connectionCount: number;
   /** The port clients connect to, once listening (the one the OS chose when `clientPort` is 0). */
   readonly port: number | undefined;
@@ -49,7 +54,10 @@ export interface ConnectorServerOptions<S extends PushTarget> {
   readonly handlers: ConnectorHandlers;
   /** Where the connector logs (default the `connector` category). */
   readonly logger?: Logger;
-  /** Failures of the server's own (never a client's bad input); default: logged at `error`. */
+  /**
+   * Failures of the server's own (never a client's bad input); default: logged at `error`, one
+   * line per kind of failure, then a count of its repeats (see `SummarizedRepeats`).
+   */
   readonly report?: (error: unknown) => void;
 }
 
@@ -63,6 +71,14 @@ export interface ConnectorStartOptions {
 
 /** Accept errors that mean the process or the system is out of file descriptors. */
 const FD_LIMIT_CODES: ReadonlySet<unknown> = new Set(['EMFILE', 'ENFILE']);
+
+/** What the log says when a burst of sockets is refused at accept. */
+const REFUSED: Readonly<Record<Refusal, string>> = {
+  [Refusal.MaxConnections]: 'max-connections reached: connections refused',
+  [Refusal.DescriptorBudget]: 'near the open-files limit: connections refused',
+  [Refusal.PerIp]: 'maxConnectionsPerIp reached: connections refused',
+  [Refusal.OutOfDescriptors]: 'out of file descriptors: connections refused',
+};
 
 /** The clock of silence and handshake timeouts: one interval for every connection. */
 const MIN_SWEEP_MS = 25;
@@ -78,8 +94,8 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
   readonly #connections = new Map<number, PomeloConnection<S>>();
   /** The connection that carries each session now, by the session's id. */
   readonly #bySession = new Map<number, SchedulableConnection>();
-  /** One line per window for refusals that a flood would repeat (server full, out of descriptors). */
-  readonly #repeats = new RepeatLimiter();
+  /** One line, then a count, per burst of what a flood would repeat: refusals, failures. */
+  readonly #repeats = new SummarizedRepeats();
   #log: Logger = getLogger('connector');
   #droppedPushes = 0;
   #scheduler: PushScheduler | undefined;
@@ -87,7 +103,7 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
   #server: HybridServer | undefined;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #silenceSweeps = 0;
-  #handshakeSweeps = 1;
+  #handshakeTimeoutMs = 0;
   #nextId = 1;
   #inflight = 0;
   #port: number | undefined;
@@ -148,7 +164,10 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
     const { settings, codec, port, host } = options;
     const log = services.logger ?? this.#log;
     this.#log = log;
-    const report = services.report ?? ((error: unknown) => log.error({ err: error }, 'connector failure'));
+    const report =
+      services.report ??
+      ((error: unknown) =>
+        this.#repeats.log(log, 'error', `failure:${kindOf(error)}`, { err: error }, 'connector failure'));
     this.blacklist.addPatterns(settings.blacklist);
     this.#scheduler = createPushScheduler(settings.pushScheduler);
     this.#context = {
@@ -173,20 +192,12 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
     };
     const server = new HybridServer(settings, {
       refuses: (ip) => !this.blacklist.empty && this.blacklist.has(ip),
-      onTransport: (transport, first) => this.#accept(transport, first),
+      onTransport: (transport, first, acceptedAt) => this.#accept(transport, first, acceptedAt),
+      onRefused: (refusal, ip) => this.#refused(refusal, ip),
       report: (error) => {
         const code = (error as { code?: unknown } | null)?.code;
-        if (FD_LIMIT_CODES.has(code)) {
-          this.#repeats.log(
-            log,
-            'warn',
-            `accept:${String(code)}`,
-            { err: error },
-            'out of file descriptors: connections refused',
-          );
-        } else {
-          report(error);
-        }
+        if (FD_LIMIT_CODES.has(code)) this.#refused(Refusal.OutOfDescriptors, undefined, String(code));
+        else report(error);
       },
     });
     this.#server = server;
@@ -230,28 +241,33 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
     await Promise.all(gone);
   }
 
-  #accept(transport: ClientTransport, first: Uint8Array | undefined): void {
+  #accept(transport: ClientTransport, first: Uint8Array | undefined, acceptedAt: number): void {
     const context = this.#context;
     if (context === undefined) {
       transport.destroy();
       return;
     }
-    const connection = new PomeloConnection<S>(this.#nextId++, transport, context);
-    const limit = context.settings.maxConnections;
-    if (limit > 0 && this.#connections.size >= limit) {
-      this.#repeats.log(
-        this.#log,
-        'warn',
-        'server-full',
-        { maxConnections: limit },
-        'max-connections reached: connections refused',
-      );
-      connection.start();
-      connection.kick(CloseReason.ServerFull);
-      return;
-    }
+    // max-connections and the per-IP limit were applied at accept (HybridServer).
+    const connection = new PomeloConnection<S>(this.#nextId++, transport, context, acceptedAt);
     this.#connections.set(connection.id, connection);
     connection.start(first);
+  }
+
+  /** A socket closed at accept: one line when a burst begins, one with its count when it ends. */
+  #refused(refusal: Refusal, ip: string | undefined, code?: string): void {
+    const settings = this.#context?.settings;
+    const fields: Record<string, unknown> = { refusal };
+    if (refusal === Refusal.MaxConnections || refusal === Refusal.DescriptorBudget) {
+      fields['limit'] = this.#server?.socketLimit?.limit;
+      fields['maxConnections'] = settings?.maxConnections;
+    } else if (refusal === Refusal.PerIp) {
+      fields['maxConnectionsPerIp'] = settings?.maxConnectionsPerIp;
+      fields['ip'] = ip;
+    } else {
+      fields['code'] = code;
+    }
+    fields['open'] = this.#connections.size + (this.#server?.unroutedCount ?? 0);
+    this.#repeats.log(this.#log, 'warn', `refused:${refusal}`, fields, REFUSED[refusal]);
   }
 
   #startSweeping(settings: ConnectorSettings): void {
@@ -259,14 +275,23 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
     const shortest = timeoutMs > 0 ? Math.min(timeoutMs, handshakeTimeoutMs) : handshakeTimeoutMs;
     const sweepMs = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, Math.floor(shortest / 4)));
     this.#silenceSweeps = timeoutMs > 0 ? Math.ceil(timeoutMs / sweepMs) : 0;
-    this.#handshakeSweeps = Math.ceil(handshakeTimeoutMs / sweepMs);
+    this.#handshakeTimeoutMs = handshakeTimeoutMs;
     this.#sweepTimer = setInterval(this.#sweep, sweepMs);
     this.#sweepTimer.unref();
   }
 
   readonly #sweep = (): void => {
     const silence = this.#silenceSweeps;
-    const handshake = this.#handshakeSweeps;
-    for (const connection of this.#connections.values()) connection.sweep(silence, handshake);
+    // Accepted before this, and still not handshaken: past the deadline.
+    const cutoff = performance.now() - this.#handshakeTimeoutMs;
+    this.#server?.sweep(cutoff);
+    for (const connection of this.#connections.values()) connection.sweep(silence, cutoff);
   };
+}
+
+/** A bounded name of a failure: its code, its class, or what was thrown. */
+function kindOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' || typeof code === 'number') return String(code);
+  return error instanceof Error ? error.name : typeof error;
 }

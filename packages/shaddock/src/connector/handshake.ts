@@ -90,7 +90,8 @@ export interface HandshakeOutcome {
 }
 
 /**
- * Answers a HANDSHAKE body: 500 when it does not decode, 501 when `checkClient` refuses, the
+ * Answers a HANDSHAKE body: 500 when it does not decode (it is not a JSON object with a `sys`
+ * object: Pomelo and Pinus answer 500 too, then close), 501 when `checkClient` refuses, the
  * code a refusing `handshake` hook throws (default 500), else 200 with the hook's `user` data.
  */
 export function answerHandshake(

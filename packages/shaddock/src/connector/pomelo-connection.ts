@@ -16,13 +16,12 @@ import { encodeResponse } from './frontend-codec.js';
 import { answerHandshake, type HandshakeOutcome, refusal } from './handshake.js';
 import type { SchedulableConnection } from './push-scheduler.js';
 import { TokenBucket } from './rate-limit.js';
-import { CLOSE_GRACE_MS, type ClientTransport, type TransportSink } from './transport.js';
+import type { ClientTransport, TransportSink } from './transport.js';
 import type { WebSocketFrameError } from './websocket-frames.js';
 
 const HEARTBEAT = encodePackage(PackageType.Heartbeat);
 const RATE_LIMITED: JsonObject = { code: ResponseCode.RateLimited, message: 'too many requests' };
 const INTERNAL_ERROR: JsonObject = { code: ResponseCode.HandlerError, message: 'internal error' };
-/** How long a closing socket may take to flush and say goodbye before it is dropped. */
 // Pomelo's socket states, plus HANDSHAKING while the user's handshake hook runs.
 const INITED = 0;
 const HANDSHAKING = 1;
@@ -43,6 +42,8 @@ export class PomeloConnection<S extends { readonly id: number }>
   readonly #transport: ClientTransport;
   readonly #context: ConnectionContext<S>;
   readonly #limiter: TokenBucket | undefined;
+  /** When its socket was accepted (`performance.now()`): the handshake deadline counts from there. */
+  readonly #acceptedAt: number;
   #state = INITED;
   #session: S | undefined;
   #inflight = 0;
@@ -51,16 +52,15 @@ export class PomeloConnection<S extends { readonly id: number }>
   #queue: Uint8Array[] | undefined;
   #queuedBytes = 0;
   #silentSweeps = 0;
-  #ageSweeps = 0;
-  #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #gone = false;
   #whenGone: Promise<void> | undefined;
   #resolveGone: (() => void) | undefined;
 
-  constructor(id: number, transport: ClientTransport, context: ConnectionContext<S>) {
+  constructor(id: number, transport: ClientTransport, context: ConnectionContext<S>, acceptedAt: number) {
     this.id = id;
     this.#transport = transport;
     this.#context = context;
+    this.#acceptedAt = acceptedAt;
     this.remoteAddress = transport.remoteAddress;
     const rate = context.settings.rateLimit;
     this.#limiter = rate === undefined ? undefined : new TokenBucket(rate);
@@ -115,15 +115,17 @@ export class PomeloConnection<S extends { readonly id: number }>
     this.close(reason);
   }
 
-  close(reason: string): void {
+  /**
+   * Closes with `reason` (the session's close reason). `refused`: a client refused or misbehaving
+   * (bad input, a refused or late handshake): its socket is not read any more (see
+   * `ClientTransport.refuse`).
+   */
+  close(reason: string, refused = false): void {
     if (this.#state === CLOSED) return;
     this.flushQueue();
     this.#state = CLOSED;
-    // Read on, or the client's goodbye (FIN, close frame) is never seen.
-    if (this.#paused) this.#transport.resume();
-    this.#transport.close();
-    this.#graceTimer = setTimeout(() => this.#transport.destroy(), CLOSE_GRACE_MS);
-    this.#graceTimer.unref();
+    if (refused) this.#transport.refuse();
+    else this.#transport.close();
     this.#finish(reason);
   }
 
@@ -141,14 +143,17 @@ export class PomeloConnection<S extends { readonly id: number }>
     return this.#whenGone;
   }
 
-  /** Counts one sweep of the connector's clock; closes a connection silent or stuck in its handshake too long. */
-  sweep(silenceSweeps: number, handshakeSweeps: number): void {
+  /**
+   * Counts one sweep of the connector's clock; closes a connection silent too long, or not
+   * handshaken by `handshakeCutoff` (a `performance.now()` time: accepted before it is too late).
+   */
+  sweep(silenceSweeps: number, handshakeCutoff: number): void {
     if (this.#state === CLOSED) return;
     // A paused socket is not read, so its heartbeats are not seen: that is not silence.
     if (silenceSweeps > 0 && !this.#paused && ++this.#silentSweeps > silenceSweeps) {
       this.close(CloseReason.HeartbeatTimeout);
-    } else if (this.#state !== WORKING && ++this.#ageSweeps > handshakeSweeps) {
-      this.close(CloseReason.HandshakeTimeout);
+    } else if (this.#state !== WORKING && this.#acceptedAt < handshakeCutoff) {
+      this.close(CloseReason.HandshakeTimeout, true);
     }
   }
 
@@ -159,15 +164,14 @@ export class PomeloConnection<S extends { readonly id: number }>
     else if (state === WORKING && type === PackageType.Heartbeat) this.send(HEARTBEAT);
     else if (state === INITED && type === PackageType.Handshake) this.#onHandshake(body);
     else if (state === WAIT_ACK && type === PackageType.HandshakeAck) this.#onAck();
-    else if (state !== CLOSED) this.close(CloseReason.UnexpectedPackage);
+    else if (state !== CLOSED) this.close(CloseReason.UnexpectedPackage, true);
   }
 
   onProtocolError(error: ProtocolError | WebSocketFrameError): void {
-    this.close(error.code);
+    this.close(error.code, true);
   }
 
   onClose(reason: string | undefined): void {
-    clearTimeout(this.#graceTimer);
     if (this.#gone) return;
     this.#gone = true;
     this.#resolveGone?.();
@@ -228,7 +232,7 @@ export class PomeloConnection<S extends { readonly id: number }>
       refuse: (code, reason) => {
         if (this.#state === CLOSED) return;
         this.send(refusal(code));
-        this.close(reason);
+        this.close(reason, true);
       },
       report: (error) => this.#context.report(error),
     };
@@ -256,7 +260,8 @@ export class PomeloConnection<S extends { readonly id: number }>
     try {
       message = context.codec.decodeFromClient(body);
     } catch (error) {
-      this.close(isProtocolError(error) ? error.code : CloseReason.InternalError);
+      if (isProtocolError(error)) this.close(error.code, true);
+      else this.close(CloseReason.InternalError);
       return;
     }
     if (this.#limiter !== undefined && !this.#limiter.take()) {

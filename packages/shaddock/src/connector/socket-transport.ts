@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ClientAddress } from './client-connection.js';
-import type { ClientTransport, TransportSink } from './transport.js';
+import { CLOSE_GRACE_MS, type ClientTransport, REFUSAL_LINGER_MS, type TransportSink } from './transport.js';
 import { flushAtEndOfTurn, type TurnWriter } from './turn-flush.js';
 
 /**
@@ -18,6 +18,8 @@ export abstract class SocketTransport implements ClientTransport, TurnWriter {
   #pending: Uint8Array[] | undefined;
   #pendingBytes = 0;
   #queued = false;
+  /** The close began: nothing more is delivered, and backpressure no longer pauses or resumes. */
+  #ending = false;
 
   constructor(socket: Socket, remoteAddress: ClientAddress) {
     this.socket = socket;
@@ -35,7 +37,7 @@ export abstract class SocketTransport implements ClientTransport, TurnWriter {
       this.reason ??= error.code ?? error.message;
     });
     socket.on('close', () => sink.onClose(this.reason));
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', this.#onData);
     if (first !== undefined && first.length > 0)
       this.onData(Buffer.isBuffer(first) ? first : Buffer.from(first));
     // The socket may have closed before it was routed here: its 'close' is gone.
@@ -68,19 +70,49 @@ export abstract class SocketTransport implements ClientTransport, TurnWriter {
   }
 
   pause(): void {
-    this.socket.pause();
+    if (!this.#ending) this.socket.pause();
   }
 
   resume(): void {
-    this.socket.resume();
+    if (!this.#ending) this.socket.resume();
   }
 
   abstract close(): void;
 
+  abstract refuse(): void;
+
   abstract destroy(): void;
 
-  /** Bytes as they arrive from the socket. */
+  /** Bytes as they arrive from the socket, until the close begins. */
   protected abstract onData(chunk: Buffer): void;
+
+  /** The close began ({@link SocketTransport.endSocket}). */
+  protected get ending(): boolean {
+    return this.#ending;
+  }
+
+  /**
+   * Begins the close, once: writes `last` (if any) and the FIN, and delivers nothing more. `read`:
+   * the socket is still read, its bytes dropped unparsed, so the client's own FIN ends it, and it
+   * is dropped after CLOSE_GRACE_MS at the latest; else it is not read at all (the kernel's
+   * window closes on a client that keeps sending) and dropped after REFUSAL_LINGER_MS.
+   */
+  protected endSocket(last: Uint8Array | undefined, read: boolean): void {
+    if (this.#ending) return;
+    this.#ending = true;
+    const socket = this.socket;
+    socket.off('data', this.#onData);
+    if (socket.destroyed) return;
+    if (last === undefined) socket.end();
+    else socket.end(last);
+    if (read) socket.resume();
+    else socket.pause();
+    const timer = setTimeout(() => socket.destroy(), read ? CLOSE_GRACE_MS : REFUSAL_LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  readonly #onData = (chunk: Buffer): void => this.onData(chunk);
 
   /** Whether writes are still taken (and flushed). */
   protected abstract writable(): boolean;

@@ -23,7 +23,12 @@ export class TcpTransport extends SocketTransport {
   close(): void {
     // What this turn wrote leaves before the FIN.
     this.flushTurn();
-    if (!this.socket.destroyed) this.socket.end();
+    this.endSocket(undefined, true);
+  }
+
+  refuse(): void {
+    this.flushTurn();
+    this.endSocket(undefined, false);
   }
 
   destroy(): void {
@@ -61,6 +66,7 @@ export class TcpTransport extends SocketTransport {
   }
 
   readonly #deliver = (type: PackageType, body: Uint8Array): void => {
-    this.sink?.onPackage(type, body);
+    // The rest of a chunk whose package closed the connection goes nowhere.
+    if (!this.ending) this.sink?.onPackage(type, body);
   };
 }

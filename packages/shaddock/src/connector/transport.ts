@@ -32,14 +32,29 @@ export interface ClientTransport {
   /** Stops reading the socket (inbound backpressure). */
   pause(): void;
   resume(): void;
-  /** Sends what is written, then closes (WebSocket: a close frame without status, as Pinus). */
+  /**
+   * Sends what is written, then closes (WebSocket: a close frame without status, as Pinus). The
+   * socket is still read, its bytes dropped unparsed, until the client closes its side or
+   * {@link CLOSE_GRACE_MS} pass.
+   */
   close(): void;
+  /**
+   * Closes as `close` does, for a client refused or misbehaving: its socket is not read any
+   * more, and it is dropped {@link REFUSAL_LINGER_MS} later, whatever it keeps sending.
+   */
+  refuse(): void;
   /** Drops the socket at once, unsent bytes included. */
   destroy(): void;
 }
 
 /** How long a closing connection waits for the client's side of the close before dropping it. */
 export const CLOSE_GRACE_MS = 2000;
+
+/**
+ * How long a refused client's socket stays after its refusal is written (for the refusal to reach
+ * it before the drop can reset the connection); it is not read meanwhile.
+ */
+export const REFUSAL_LINGER_MS = 1000;
 
 /** Below this, a batch of packages is joined into one buffer; above, each is written (under one cork). */
 export const JOIN_LIMIT = 256 * 1024;

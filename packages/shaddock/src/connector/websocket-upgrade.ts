@@ -22,11 +22,11 @@ export function acceptUpgrade(request: IncomingMessage, socket: Socket): boolean
     typeof key !== 'string' ||
     !KEY_PATTERN.test(key)
   ) {
-    refuse(socket, 400, 'Bad Request', '');
+    refuseUpgrade(socket, 400, 'Bad Request');
     return false;
   }
   if (request.headers['sec-websocket-version'] !== '13') {
-    refuse(socket, 426, 'Upgrade Required', 'Sec-WebSocket-Version: 13\r\n');
+    refuseUpgrade(socket, 426, 'Upgrade Required', 'Sec-WebSocket-Version: 13\r\n');
     return false;
   }
   const accept = createHash('sha1')
@@ -42,7 +42,9 @@ export function acceptUpgrade(request: IncomingMessage, socket: Socket): boolean
   return true;
 }
 
-function refuse(socket: Socket, status: number, text: string, headers: string): void {
+/** Answers an upgrade request with `status` and closes; the socket is not read any more. */
+export function refuseUpgrade(socket: Socket, status: number, text: string, headers = ''): void {
   const response = `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n${headers}\r\n`;
+  socket.pause();
   socket.end(response, () => socket.destroy());
 }

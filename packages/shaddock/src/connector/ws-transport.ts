@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { decodePackages, isProtocolError, type PackageDecoderOptions } from '@shaddock/protocol';
 import type { ClientAddress } from './client-connection.js';
 import { SocketTransport } from './socket-transport.js';
-import { CLOSE_GRACE_MS, JOIN_LIMIT } from './transport.js';
+import { JOIN_LIMIT } from './transport.js';
 import { SharedBatch } from './turn-flush.js';
 import {
   encodeBinaryFrame,
@@ -23,8 +23,7 @@ import {
 export class WsTransport extends SocketTransport implements WebSocketFrameSink {
   readonly #reader: WebSocketFrameReader;
   readonly #decodeOptions: PackageDecoderOptions;
-  /** A close frame went out: nothing more is written, nothing more is delivered. */
-  #closing = false;
+  /** Bytes after a bad frame or package are not parsed. */
   #failed = false;
 
   constructor(socket: Socket, remoteAddress: ClientAddress, maxBodyLength: number, maxMessageBytes: number) {
@@ -34,18 +33,22 @@ export class WsTransport extends SocketTransport implements WebSocketFrameSink {
   }
 
   close(): void {
-    this.#sendClose(undefined);
+    this.#sendClose(undefined, true);
+  }
+
+  refuse(): void {
+    this.#sendClose(undefined, false);
   }
 
   destroy(): void {
     // What this turn wrote goes to the kernel first (a kick before a forced close).
     this.flushTurn();
-    this.#closing = true;
     this.socket.destroy();
   }
 
   protected writable(): boolean {
-    return !this.#closing && !this.socket.destroyed;
+    // After the close frame nothing more is written.
+    return !this.ending && !this.socket.destroyed;
   }
 
   protected writeBatch(packages: readonly Uint8Array[], totalBytes: number): void {
@@ -54,7 +57,7 @@ export class WsTransport extends SocketTransport implements WebSocketFrameSink {
   }
 
   onMessage(payload: Uint8Array): void {
-    if (this.#failed) return;
+    if (this.#failed || this.ending) return;
     const sink = this.sink;
     try {
       for (const { type, body } of decodePackages(payload, this.#decodeOptions)) sink?.onPackage(type, body);
@@ -67,31 +70,27 @@ export class WsTransport extends SocketTransport implements WebSocketFrameSink {
   }
 
   onPing(payload: Uint8Array): void {
-    if (this.#closing) return;
+    if (this.ending) return;
     this.flushTurn();
     this.socket.write(encodePongFrame(payload));
   }
 
   onCloseFrame(code: number | undefined): void {
     this.#failed = true;
-    // Echo the client's status, as RFC 6455 §5.5.1 suggests (the reader refused the ones a frame may not carry).
-    this.#sendClose(code);
+    // Echo the client's status, as RFC 6455 §5.5.1 suggests (the reader refused the ones a frame
+    // may not carry); the client closes its side next, so the socket is read for its FIN.
+    this.#sendClose(code, true);
   }
 
   /**
-   * Sends a close frame once, then half-closes; the client's close frame and FIN are still read,
-   * for a while: a client that never closes its side is dropped after CLOSE_GRACE_MS.
+   * Sends a close frame once, then half-closes. The frames that follow are never parsed nor
+   * unmasked; `read` (a close the client takes part in) reads on for the client's FIN, else a
+   * refused client is not read at all (see `endSocket`).
    */
-  #sendClose(code: number | undefined): void {
-    if (this.#closing) return;
+  #sendClose(code: number | undefined, read: boolean): void {
+    if (this.ending) return;
     this.flushTurn();
-    this.#closing = true;
-    const socket = this.socket;
-    if (socket.destroyed) return;
-    socket.end(encodeCloseFrame(code));
-    const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
+    this.endSocket(encodeCloseFrame(code), read);
   }
 
   protected onData(chunk: Buffer): void {
@@ -102,7 +101,7 @@ export class WsTransport extends SocketTransport implements WebSocketFrameSink {
       if (!(error instanceof WebSocketFrameError)) throw error;
       this.#failed = true;
       this.reason = error.code;
-      this.#sendClose(error.closeCode);
+      this.#sendClose(error.closeCode, false);
       this.sink?.onProtocolError(error);
     }
   }

@@ -10,6 +10,9 @@ export const GENERIC_FAILURE_MESSAGE = 'the request failed';
 /** The longest route text a log line carries of a route the server does not know. */
 const MAX_UNKNOWN_ROUTE = 120;
 
+/** How long after a repeat is held back its count is written (the RepeatLimiter's default window). */
+const SUMMARY_AFTER_MS = 10_000;
+
 /**
  * A message that failed on the backend that ran it (its error handlers ran and the failure was
  * logged there): what the frontend's error handlers and after filters see. `response` is the body
@@ -54,12 +57,15 @@ export interface FailedMessage {
  *   at `debug` for a refusal (4xx: a client's bad route is no server fault); a failure the backend
  *   already logged at `debug`. Repeats are counted, not written (see {@link RepeatLimiter}), under
  *   keys the server chooses: the handler's route and the error's code, never the client's route
- *   text.
+ *   text; their count is written once the burst's window is over (a timer armed only while
+ *   something is held back), so a flood of one failure is two lines per window: its first, and
+ *   `{ repeated: n }`.
  */
 export class Failures {
   readonly #logger: Logger;
   readonly #production: boolean;
   readonly #repeats: RepeatLimiter;
+  #summary: ReturnType<typeof setTimeout> | undefined;
 
   constructor(logger: Logger, production: boolean, repeats = new RepeatLimiter()) {
     this.#logger = logger;
@@ -89,14 +95,13 @@ export class Failures {
     else fields['error'] = messageOf(error);
     const key =
       code === ResponseCode.UnknownRoute ? 'unknown-route' : `${whereOf(failed)}:${code}:${nameOf(error)}`;
-    this.#repeats.log(this.#logger, level, key, fields, failed.id === 0 ? 'notify failed' : 'request failed');
+    this.#log(level, key, fields, failed.id === 0 ? 'notify failed' : 'request failed');
   }
 
   /** Logs a hook that threw (`errorHandler`, `globalErrorHandler`, an after filter): a server fault, with its stack. */
   hookFailed(hook: string, error: unknown, failed: FailedMessage): void {
     if (!this.#logger.isLevelEnabled('error')) return;
-    this.#repeats.log(
-      this.#logger,
+    this.#log(
       'error',
       `${hook}:${whereOf(failed)}:${nameOf(error)}`,
       { err: error, route: routeField(failed), uid: failed.session?.uid, hook },
@@ -106,7 +111,15 @@ export class Failures {
 
   /** Writes the counts of repeats still held back (at shutdown). */
   flush(): void {
+    clearTimeout(this.#summary);
+    this.#summary = undefined;
     this.#repeats.flush();
+  }
+
+  #log(level: WriteLevel, key: string, fields: LogFields, message: string): void {
+    if (this.#repeats.log(this.#logger, level, key, fields, message)) return;
+    this.#summary ??= setTimeout(() => this.flush(), SUMMARY_AFTER_MS);
+    this.#summary.unref();
   }
 }
 

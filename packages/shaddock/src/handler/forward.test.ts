@@ -191,4 +191,22 @@ describe('forwarding to a backend over RPC', () => {
       code: ResponseCode.ServerUnavailable,
     });
   });
+
+  it("answers a body the RPC layer cannot carry with 400 (the client's error, logged at debug); the next message goes through", async () => {
+    const chat = await startChat('chat-1');
+    const { pipeline, log } = startConnector([chat.info]);
+    let deep: JsonObject = {};
+    for (let level = 1; level < 5000; level++) deep = { a: deep };
+    const session = clientSession('alice');
+    expect(
+      await pipeline.handleClientMessage(session, { id: 1, route: 'chat.chatHandler.send', body: deep }),
+    ).toEqual({ code: ResponseCode.BadRequest, message: expect.stringContaining('cannot be forwarded') });
+    expect(log.records).toEqual([
+      expect.objectContaining({ level: 20, code: ResponseCode.BadRequest, route: 'chat.chatHandler.send' }),
+    ]);
+    expect(
+      await pipeline.handleClientMessage(session, { id: 2, route: 'chat.chatHandler.send', body: { n: 2 } }),
+    ).toMatchObject({ server: 'chat-1', echo: { n: 2 } });
+    expect(chat.log.records).toEqual([]);
+  });
 });

@@ -6,6 +6,7 @@ import {
   RequestError,
   ResponseCode,
   RpcTimeout,
+  ShaddockError,
 } from '../errors.js';
 import type { Kernel } from '../kernel/index.js';
 import { MASTER_TYPE } from '../membership/index.js';
@@ -25,7 +26,8 @@ import type { ForwardedResponse } from './message-remote.js';
  * failure was logged there) is a {@link BackendFailure}: with a `context` (filters run around the
  * forward) it marks the context failed and answers the backend's body, as a failed handler here
  * answers its error body to the filters around it; without one it rejects with it. No server, or a
- * lost one, rejects with a `RequestError` (502, 504, 404).
+ * lost one, rejects with a `RequestError` (502, 504, 404); a body the RPC layer cannot carry
+ * (nested deeper than {@link FORWARD_MAX_DEPTH}) with a 400, the client's error.
  */
 export async function forwardMessage(
   app: Kernel,
@@ -44,7 +46,7 @@ export async function forwardMessage(
     const forwarded: ClientMessage = { id: message.id, route: message.route, body: message.body };
     reply = await rpc.invoke(serverId, forwardTarget(serverType), [forwarded, session.export()]);
   } catch (error) {
-    throw forwardError(app, serverType, message.route, error);
+    throw forwardError(app, serverType, message, error);
   }
   const { response, error } = readReply(reply);
   if (error === undefined) return response;
@@ -67,8 +69,28 @@ function forwardTarget(serverType: string): RpcTarget {
   return target;
 }
 
-function forwardError(app: Kernel, serverType: string, route: string, error: unknown): RequestError {
+/**
+ * Nesting a forwarded body may reach: far below what the RPC encoder's stack takes (about 1,300
+ * levels), so that a body refused by the encoder is always past it, and well above any real body.
+ */
+export const FORWARD_MAX_DEPTH = 512;
+
+function forwardError(app: Kernel, serverType: string, message: ClientMessage, error: unknown): RequestError {
+  const route = message.route;
   if (error instanceof NoServerForRoute && !isKnownType(app, serverType)) return unknownRoute(route);
+  // Checked only once the RPC layer refused the call: the request path never walks a body.
+  if (
+    error instanceof ShaddockError &&
+    error.code === ErrorCode.RpcProtocol &&
+    nestedDeeperThan(message.body, FORWARD_MAX_DEPTH)
+  ) {
+    return new RequestError(
+      ErrorCode.BodyNotForwardable,
+      ResponseCode.BadRequest,
+      `${route}: the body is nested deeper than ${FORWARD_MAX_DEPTH} levels and cannot be forwarded`,
+      { cause: error },
+    );
+  }
   if (error instanceof RpcTimeout) {
     return new RequestError(
       ErrorCode.RequestTimeout,
@@ -91,6 +113,20 @@ function forwardError(app: Kernel, serverType: string, route: string, error: unk
     `${route}: no ${serverType} server can take it (${messageOf(error)})`,
     { cause: error },
   );
+}
+
+/** Whether objects and arrays nest deeper than `limit` in `value`; walked without recursion, stopping at the first such path. */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<readonly [unknown, number]> = [[value, 0]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [node, depth] = item;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 function isKnownType(app: Kernel, serverType: string): boolean {

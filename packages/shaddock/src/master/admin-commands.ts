@@ -1,4 +1,15 @@
-import type { AdminCommands, ServerRow } from '../admin/index.js';
+import {
+  AdminAuthority,
+  type AdminCommands,
+  DEFAULT_LOGIN_LIMITS,
+  DEVELOPMENT_ENV,
+  ensureDevelopmentAdmin,
+  LoginGuard,
+  type LoginLimits,
+  type SecurityLog,
+  type ServerRow,
+} from '../admin/index.js';
+import type { AdminUser, ClusterConfig } from '../config/index.js';
 import type { ServerInfo } from '../membership/index.js';
 import { DEFAULT_STOP_DEADLINE_MS } from './supervisor.js';
 
@@ -47,4 +58,36 @@ export function adminCommandsFor(master: CommandedMaster, cluster: ClusterContro
     start: ({ id }) => master.startServer(id),
     blacklist: async ({ add, remove }) => master.blacklist(add, remove),
   };
+}
+
+/** What {@link adminPort} needs. */
+export interface AdminPortOptions {
+  readonly config: ClusterConfig;
+  readonly commands: AdminCommands;
+  readonly limits?: Partial<LoginLimits> | undefined;
+  readonly security: SecurityLog;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * The admin side of a master's port: the users' keys, the login guard, the commands. The users are
+ * `config.adminUsers`; in development, when there is none, the user generated in
+ * `<base>/.shaddock/admin-user.json` (made on the first start; the line logged says where).
+ */
+export async function adminPort(
+  options: AdminPortOptions,
+): Promise<{ authority: AdminAuthority; guard: LoginGuard; commands: AdminCommands }> {
+  const { config, log } = options;
+  let users: readonly AdminUser[] = config.adminUsers;
+  if (users.length === 0 && config.env === DEVELOPMENT_ENV) {
+    const generated = await ensureDevelopmentAdmin(config.base);
+    users = [generated.user];
+    log(
+      `no admin user configured: ${generated.created ? 'generated' : 'using'} the development admin ` +
+        `"${generated.user.username}" in ${generated.file} (shaddock list/stop/… read it in development)`,
+    );
+  }
+  const authority = await AdminAuthority.create(users);
+  const guard = new LoginGuard({ ...DEFAULT_LOGIN_LIMITS, ...options.limits }, options.security);
+  return { authority, guard, commands: options.commands };
 }

@@ -3,17 +3,17 @@ import {
   type AdminCommandMap,
   type AdminCommandName,
   type AdminCommands,
-  createAdminSession,
+  type LoginLimits,
+  type SecurityLog,
+  securityLog,
+  serverFromWire,
+  withDiskOnlyFields,
 } from '../admin/index.js';
 import type { ClusterConfig } from '../config/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import type { ControlPlane, Leadership, Membership, ServerInfo } from '../membership/index.js';
-import {
-  type FramedHandlers,
-  type FramedListener,
-  type FramedSocket,
-  listenFramed,
-} from '../transport/index.js';
+import { type FramedListener, listenFramed } from '../transport/index.js';
+import { adminPort } from './admin-commands.js';
 import { ClusterOperations } from './cluster-operations.js';
 import {
   type ClusterServerRow,
@@ -21,6 +21,12 @@ import {
   type MasterStatus,
   parseMasterRequest,
 } from './cluster-protocol.js';
+import {
+  DEFAULT_PORT_LIMITS,
+  handleConnection,
+  MAX_CONTROL_FRAME,
+  type PortLimits,
+} from './control-server.js';
 import { DetachedSupervisor } from './detached-supervisor.js';
 import { hostIsAmong, localAddresses } from './local-host.js';
 import { ownStats } from './rows.js';
@@ -47,11 +53,12 @@ export interface ClusterMasterOptions {
   readonly onFinish?: () => void;
   /** Where the master's own lines go (default: stdout, `[master <id>] ` in front). */
   readonly log?: (line: string) => void;
+  /** How failed admin logins are slowed down and locked out (default `DEFAULT_LOGIN_LIMITS`). */
+  readonly adminLogin?: Partial<LoginLimits>;
+  /** What a connection may cost before it proved itself (default `DEFAULT_PORT_LIMITS`). */
+  readonly portLimits?: Partial<PortLimits>;
 }
 
-// Admin messages are small; a list of thousands of servers still fits.
-const MAX_ADMIN_FRAME = 4 * 1024 * 1024;
-const FIRST_MESSAGE_TIMEOUT_MS = 10_000;
 // How long a standby waits for a leader to forward a command to: one lease and a write.
 const LEADER_WAIT_MS = 3_000;
 const ENSURE_RETRY_MS = 1_000;
@@ -82,6 +89,7 @@ export class ClusterMaster {
   readonly stopped: Promise<void>;
   readonly #options: ClusterMasterOptions;
   readonly #log: (line: string) => void;
+  readonly #security: SecurityLog;
   readonly #children: DetachedSupervisor;
   readonly #operations: ClusterOperations;
   readonly #addresses = localAddresses();
@@ -98,6 +106,7 @@ export class ClusterMaster {
     this.#options = options;
     const { self, config, membership, controlPlane } = options;
     this.#log = options.log ?? ((line) => process.stdout.write(`[master ${self.id}] ${line}\n`));
+    this.#security = securityLog(this.#log);
     this.#startupTimeout = options.startupTimeout ?? 60_000;
     this.stopped = new Promise((resolve) => {
       this.#resolveStopped = resolve;
@@ -166,11 +175,25 @@ export class ClusterMaster {
     this.#phase = 'starting';
     const { self, membership, controlPlane } = this.#options;
     try {
+      const admin = await adminPort({
+        config: this.#options.config,
+        commands: this.commands,
+        limits: this.#options.adminLogin,
+        security: this.#security,
+        log: this.#log,
+      });
+      const connections = {
+        admin,
+        limits: { ...DEFAULT_PORT_LIMITS, ...this.#options.portLimits },
+        log: this.#log,
+        security: this.#security,
+      };
       this.#listener = await listenFramed({
         host: self.host,
         port: self.port ?? 0,
-        maxFrameLength: MAX_ADMIN_FRAME,
-        onConnection: (socket) => this.#adminConnection(socket),
+        maxFrameLength: MAX_CONTROL_FRAME,
+        maxPendingBytes: connections.limits.maxPendingBytes,
+        onConnection: (socket) => handleConnection(socket, connections),
       });
       await membership.start();
       await membership.ready();
@@ -214,6 +237,7 @@ export class ClusterMaster {
       }
     }
     this.#phase = 'stopped';
+    this.#security.flush();
     this.#log('master stopped');
     this.#resolveStopped();
   }
@@ -334,8 +358,11 @@ export class ClusterMaster {
           };
         case 'kill':
           return { killed: await operations.killCluster(args['force'] === true) };
-        case 'add':
-          return operations.add(args['server'] as ServerInfo, origin);
+        case 'add': {
+          // checked again here: a forwarded command comes from another master, not through a session
+          const server = withDiskOnlyFields(serverFromWire(args['server']), this.#options.config.servers);
+          return operations.add(server, origin);
+        }
         case 'restart':
           return { restarted: await operations.restart(ids) };
         case 'start':
@@ -430,27 +457,6 @@ export class ClusterMaster {
     const deadline = (args as { deadlineMs?: unknown } | undefined)?.deadlineMs;
     const stop = typeof deadline === 'number' ? deadline : DEFAULT_STOP_DEADLINE_MS;
     return this.#startupTimeout + 2 * stop + 30_000;
-  }
-
-  /** One admin connection: it must authenticate soon, then it may run commands. */
-  #adminConnection(socket: FramedSocket): FramedHandlers {
-    const silent = setTimeout(() => socket.destroy(), FIRST_MESSAGE_TIMEOUT_MS);
-    const session = createAdminSession({
-      socket,
-      users: this.#options.config.adminUsers,
-      commands: this.commands,
-      log: this.#log,
-    });
-    return {
-      onMessage(message: unknown): void {
-        clearTimeout(silent);
-        session.onMessage(message);
-      },
-      onClose(error: Error | undefined): void {
-        clearTimeout(silent);
-        session.onClose?.(error);
-      },
-    };
   }
 
   #wrongPhase(what: string): ShaddockError {

@@ -1,62 +1,196 @@
-import { timingSafeEqual } from 'node:crypto';
-import { type AdminCommands, createAdminSession } from '../admin/index.js';
-import type { AdminUser } from '../config/index.js';
-import { ErrorCode } from '../errors.js';
-import type { FramedHandlers, FramedSocket } from '../transport/index.js';
 import {
+  type AdminAuthority,
+  type AdminCommands,
+  createAdminSession,
+  type LoginGuard,
+  type SecurityLog,
+} from '../admin/index.js';
+import { ErrorCode } from '../errors.js';
+import { type FramedHandlers, type FramedSocket, newNonce, proofMatches } from '../transport/index.js';
+import {
+  isMonitorAuth,
   isRegister,
+  isWellFormedMonitorAuth,
   type MasterMessage,
   type MonitorMessage,
+  MonitorProofPurpose,
+  monitorProof,
   parseMonitorMessage,
 } from './control-protocol.js';
 import type { Registry, ServerRecord } from './registry.js';
 import type { Supervisor } from './supervisor.js';
 
-/** What a connection on the master's port may reach. */
-export interface ControlServerOptions {
-  readonly registry: Registry;
-  readonly supervisor: Supervisor;
-  readonly adminUsers: readonly AdminUser[];
-  readonly adminCommands: AdminCommands;
-  /** Whether `afterStartAll` was sent: a server that becomes ready later gets it on its own. */
-  readonly allStarted: () => boolean;
-  readonly log: (line: string) => void;
+/** The largest frame the master's port reads: control messages and admin commands are small. */
+export const MAX_CONTROL_FRAME = 1024 * 1024;
+
+/** What one connection on the master's port may cost before it has proved anything. */
+export interface PortLimits {
+  /** Milliseconds without a frame, before the peer proved itself, after which it is dropped (default 3 000). */
+  readonly idleMs: number;
+  /** Milliseconds for the whole handshake: the proof (and a monitor's registration) (default 5 000). */
+  readonly handshakeMs: number;
+  /** Bytes queued to a peer that does not read, past which it is dropped (default 16 MiB). */
+  readonly maxPendingBytes: number;
 }
 
-// A connection must say what it is (register or auth) this soon, or it is dropped.
-const FIRST_MESSAGE_TIMEOUT_MS = 10_000;
+/** The default {@link PortLimits}. */
+export const DEFAULT_PORT_LIMITS: PortLimits = Object.freeze({
+  idleMs: 3_000,
+  handshakeMs: 5_000,
+  maxPendingBytes: 16 * 1024 * 1024,
+});
 
-function sameToken(given: string, expected: string | undefined): boolean {
-  if (expected === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+/** The servers' side of the port: only the master that runs a registry has one. */
+export interface MonitorEndpoint {
+  readonly registry: Registry;
+  readonly supervisor: Supervisor;
+  /** The cluster secret every monitor proves it knows, and the master proves back. */
+  readonly secret: string;
+  /** Whether `afterStartAll` was sent: a server that becomes ready later gets it on its own. */
+  readonly allStarted: () => boolean;
+}
+
+/** What a connection on the master's port may reach. */
+export interface ControlServerOptions {
+  readonly admin: {
+    readonly authority: AdminAuthority;
+    readonly guard: LoginGuard;
+    readonly commands: AdminCommands;
+  };
+  /** Absent on a master that serves admins only (scale-out): a monitor's proof is refused. */
+  readonly monitors?: MonitorEndpoint;
+  readonly limits: PortLimits;
+  /** Lines about what was done (a login, a server ready). */
+  readonly log: (line: string) => void;
+  /** Lines about what was refused, rate-limited by reason. */
+  readonly security: SecurityLog;
+}
+
+type MonitorAuth = Extract<MonitorMessage, { type: 'monitor-auth' }>;
+
+const IGNORE: FramedHandlers = { onMessage: () => {} };
+
+// A refused peer that keeps its end open is cut after this long.
+const REFUSED_GRACE_MS = 1_000;
+
+/** Ends the connection after the pending replies; cuts it if the peer does not close its end soon. */
+function closeRefused(socket: FramedSocket): void {
+  socket.close();
+  setTimeout(() => socket.destroy(), REFUSED_GRACE_MS).unref();
 }
 
 /**
- * Serves one connection on the master's port. Its first message says what it is: a server's
- * `register` (then it is a control connection) or anything else (then it is an admin session,
- * which demands `auth` first).
+ * Serves one connection on the master's port. The master speaks first: `hello` with a fresh nonce.
+ * The peer's first frame says what it is: a server's `monitor-auth` (its proof of the cluster
+ * secret over both nonces; the master proves back, then reads its `register`) or an admin's
+ * `login` (then an admin session, see `createAdminSession`). A peer whose first frame is neither,
+ * or whose proof is wrong, is closed after it with nothing dispatched, and logged rate-limited.
+ * Until it proved itself a peer is dropped after `idleMs` without a frame or `handshakeMs` in
+ * all. (A peer that does not read what it is sent is dropped past `limits.maxPendingBytes` by the
+ * listener: pass it to `listenFramed`.)
  */
 export function handleConnection(socket: FramedSocket, options: ControlServerOptions): FramedHandlers {
+  const { limits, security } = options;
+  const address = socket.remoteAddress;
+  const nonce = newNonce();
   let handlers: FramedHandlers | undefined;
-  const silent = setTimeout(() => socket.destroy(), FIRST_MESSAGE_TIMEOUT_MS);
+  let handshaking = true;
+  const drop = (reason: string): void => {
+    if (!handshaking) return;
+    security(`port:${reason}`, `dropped a connection from ${address}: ${reason} before it proved itself`);
+    socket.destroy();
+  };
+  const deadline = setTimeout(() => drop('handshake deadline'), limits.handshakeMs);
+  let idle = setTimeout(() => drop('idle'), limits.idleMs);
+  const proved = (): void => {
+    handshaking = false;
+    clearTimeout(deadline);
+    clearTimeout(idle);
+  };
+  socket.send({ type: 'hello', nonce } satisfies MasterMessage);
+
+  const first = (message: unknown): FramedHandlers => {
+    if (isMonitorAuth(message)) return monitorConnection(socket, nonce, message, options, proved);
+    const type = (message as { type?: unknown } | null)?.type;
+    if (type !== 'login')
+      security('port:first-frame', `refused ${address}: its first frame was no login and no proof`);
+    const { authority, guard, commands } = options.admin;
+    return createAdminSession({
+      socket,
+      nonce,
+      authority,
+      guard,
+      commands,
+      log: options.log,
+      onProofReceived: proved,
+    });
+  };
+
   return {
     onMessage(message: unknown): void {
-      if (handlers === undefined) {
-        clearTimeout(silent);
-        if (isRegister(message)) {
-          handlers = registerServer(socket, message, options);
-          return;
-        }
-        const { adminUsers: users, adminCommands: commands, log } = options;
-        handlers = createAdminSession({ socket, users, commands, log });
+      if (handshaking) {
+        clearTimeout(idle);
+        idle = setTimeout(() => drop('idle'), limits.idleMs);
       }
+      handlers ??= first(message);
       handlers.onMessage(message);
     },
     onClose(error: Error | undefined): void {
-      clearTimeout(silent);
+      clearTimeout(deadline);
+      clearTimeout(idle);
       handlers?.onClose?.(error);
+    },
+  };
+}
+
+/** A connection whose first frame was a monitor's proof: checked, then the registration. */
+function monitorConnection(
+  socket: FramedSocket,
+  nonce: Uint8Array,
+  auth: MonitorAuth,
+  options: ControlServerOptions,
+  proved: () => void,
+): FramedHandlers {
+  const { monitors, security } = options;
+  const refuse = (reason: string, message: string): FramedHandlers => {
+    security(`monitor:${reason}`, `refused a monitor connection from ${socket.remoteAddress}: ${message}`);
+    socket.send({ type: 'refused', code: ErrorCode.RegisterRefused, message } satisfies MasterMessage);
+    closeRefused(socket);
+    return IGNORE;
+  };
+  if (!monitors)
+    return refuse(
+      'no-registry',
+      'this master runs no registry (servers of a scale-out cluster do not register)',
+    );
+  if (!isWellFormedMonitorAuth(auth)) return refuse('malformed', 'malformed monitor-auth');
+  const expected = monitorProof(monitors.secret, MonitorProofPurpose.Server, nonce, auth.nonce, auth.id);
+  if (!proofMatches(expected, auth.proof)) return refuse('bad-proof', 'wrong cluster secret');
+  const proof = monitorProof(monitors.secret, MonitorProofPurpose.Master, nonce, auth.nonce, auth.id);
+  let registered: FramedHandlers | undefined;
+  let ended = false;
+  return {
+    onMessage(message: unknown): void {
+      if (ended) return;
+      if (message === auth) {
+        socket.send({ type: 'monitor-ok', proof } satisfies MasterMessage);
+        return;
+      }
+      if (registered) {
+        registered.onMessage(message);
+        return;
+      }
+      proved();
+      if (!isRegister(message) || message.id !== auth.id) {
+        ended = true;
+        refuse('no-register', `expected the registration of ${auth.id}`);
+        return;
+      }
+      registered = registerServer(socket, message, monitors, options.log);
+    },
+    onClose(error: Error | undefined): void {
+      ended = true;
+      registered?.onClose?.(error);
     },
   };
 }
@@ -64,9 +198,10 @@ export function handleConnection(socket: FramedSocket, options: ControlServerOpt
 function registerServer(
   socket: FramedSocket,
   register: Extract<MonitorMessage, { type: 'register' }>,
-  options: ControlServerOptions,
+  monitors: MonitorEndpoint,
+  log: (line: string) => void,
 ): FramedHandlers {
-  const { registry, supervisor, log } = options;
+  const { registry, supervisor } = monitors;
   const record = registry.get(register.id);
   const refusal = refuse(record, register);
   if (refusal !== undefined || !record) {
@@ -77,14 +212,14 @@ function registerServer(
       message: String(refusal),
     };
     socket.send(reply);
-    socket.close();
-    return { onMessage: () => {} };
+    closeRefused(socket);
+    return IGNORE;
   }
   registry.join(record, socket, register.info);
   return {
     onMessage(raw: unknown): void {
       const message = parseMonitorMessage(raw);
-      if (message?.type === 'ready') ready(record, options);
+      if (message?.type === 'ready') ready(record, monitors, log);
       else if (message?.type === 'stats') registry.answerStats(message.requestId, message.stats);
       else socket.destroy(new Error(`unexpected control message from ${record.info.id}`));
     },
@@ -108,13 +243,17 @@ function refuse(
   return undefined;
 }
 
-function ready(record: ServerRecord, options: ControlServerOptions): void {
+function sameToken(given: string, expected: string | undefined): boolean {
+  return expected !== undefined && proofMatches(Buffer.from(expected), Buffer.from(given));
+}
+
+function ready(record: ServerRecord, monitors: MonitorEndpoint, log: (line: string) => void): void {
   if (record.ready) return;
   record.ready = true;
   record.readyAt = Date.now();
   if (record.state === 'starting') record.state = 'running';
-  options.registry.announce(record);
-  options.log(`${record.info.id} is ready`);
-  if (options.allStarted()) options.registry.send(record, { type: 'after-start-all' });
-  options.registry.changed();
+  monitors.registry.announce(record);
+  log(`${record.info.id} is ready`);
+  if (monitors.allStarted()) monitors.registry.send(record, { type: 'after-start-all' });
+  monitors.registry.changed();
 }

@@ -1,11 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import type { ServerRow } from '../admin/index.js';
-import { type ClusterConfig, serverArguments } from '../config/index.js';
+import {
+  type LoginLimits,
+  type SecurityLog,
+  type ServerRow,
+  securityLog,
+  withDiskOnlyFields,
+} from '../admin/index.js';
+import { type ClusterConfig, resolveClusterSecret, serverArguments } from '../config/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import type { ServerInfo } from '../membership/index.js';
 import { type FramedListener, listenFramed } from '../transport/index.js';
-import { adminCommandsFor } from './admin-commands.js';
-import { type ControlServerOptions, handleConnection } from './control-server.js';
+import { adminCommandsFor, adminPort } from './admin-commands.js';
+import { CLUSTER_SECRET_ENV } from './control-protocol.js';
+import {
+  type ControlServerOptions,
+  DEFAULT_PORT_LIMITS,
+  handleConnection,
+  MAX_CONTROL_FRAME,
+  type PortLimits,
+} from './control-server.js';
 import { awaitReady } from './readiness.js';
 import { Registry, type ServerRecord, type ServerStatus, statusOf } from './registry.js';
 import { masterRow, serverRow } from './rows.js';
@@ -31,12 +44,14 @@ export interface MasterOptions {
   /** Where the servers' stdout and stderr go (default `'prefix'`). */
   readonly output?: ServerOutput;
   readonly restartBackoff?: Partial<RestartBackoff>;
+  /** How failed admin logins are slowed down and locked out (default `DEFAULT_LOGIN_LIMITS`). */
+  readonly adminLogin?: Partial<LoginLimits>;
+  /** What a connection may cost before it proved itself (default `DEFAULT_PORT_LIMITS`). */
+  readonly portLimits?: Partial<PortLimits>;
 }
 
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-// Control messages are small; a membership of thousands of servers still fits.
-const MAX_CONTROL_FRAME = 4 * 1024 * 1024;
 const STATS_TIMEOUT_MS = 2_000;
 // Servers that did come up when start() fails get this long to stop.
 const FAILED_START_STOP_MS = 5_000;
@@ -61,7 +76,8 @@ export class Master {
   readonly #startupTimeout: number;
   readonly #registry = new Registry();
   readonly #supervisor: Supervisor;
-  readonly #connections: ControlServerOptions;
+  readonly #options: MasterOptions;
+  readonly #security: SecurityLog;
   #resolveStopped: () => void = () => {};
   #phase: Phase = 'idle';
   #allStarted = false;
@@ -70,7 +86,9 @@ export class Master {
 
   constructor(options: MasterOptions) {
     this.#config = options.config;
+    this.#options = options;
     this.#log = options.log ?? ((line) => process.stdout.write(`[master] ${line}\n`));
+    this.#security = securityLog(this.#log);
     this.#startupTimeout = options.startupTimeout ?? 60_000;
     this.stopped = new Promise((resolve) => {
       this.#resolveStopped = resolve;
@@ -87,20 +105,6 @@ export class Master {
       log: this.#log,
       shuttingDown: () => this.#ending(),
     });
-    this.#connections = {
-      registry: this.#registry,
-      supervisor: this.#supervisor,
-      adminUsers: this.#config.adminUsers,
-      adminCommands: adminCommandsFor(this, {
-        live: () => this.#live().map((record) => record.info.id),
-        stopCluster: (deadlineMs) => this.#stopCluster(deadlineMs),
-        killCluster: (force) => this.#killCluster(force),
-        // Lets the admin's reply leave before the listener closes its connection.
-        finishSoon: () => setImmediate(() => void this.#finish()),
-      }),
-      allStarted: () => this.#allStarted,
-      log: this.#log,
-    };
   }
 
   /** The port the master listens on (the bound one when the config says 0). */
@@ -119,11 +123,13 @@ export class Master {
     this.#phase = 'starting';
     const { id, host, port } = this.#config.master;
     try {
+      const connections = await this.#connectionOptions();
       this.#listener = await listenFramed({
         host,
         port,
         maxFrameLength: MAX_CONTROL_FRAME,
-        onConnection: (socket) => handleConnection(socket, this.#connections),
+        maxPendingBytes: connections.limits.maxPendingBytes,
+        onConnection: (socket) => handleConnection(socket, connections),
       });
     } catch (error) {
       await this.#finish();
@@ -178,9 +184,14 @@ export class Master {
     await this.#finish();
   }
 
-  /** Starts a new server (or one known and down, with this new info); resolves once it is ready. */
-  async add(server: ServerInfo): Promise<ServerRow> {
+  /**
+   * Starts a new server (or one known and down, with this new info); resolves once it is ready.
+   * A server `servers.json` lists keeps its Node options (`args`) and `restart-force` from there
+   * (an `add` from an admin connection carries neither: see `serverFromWire`).
+   */
+  async add(added: ServerInfo): Promise<ServerRow> {
     this.#requireRunning('add');
+    const server = withDiskOnlyFields(added, this.#config.servers);
     const known = this.#registry.get(server.id);
     if (known?.child) throw failed(`server ${server.id} already exists (${known.state})`);
     // Throws a ConfigError for a field that cannot be passed as key=value, before the registry changes.
@@ -292,10 +303,44 @@ export class Master {
     await this.#supervisor.kill(this.#registry.records(), force ? 'SIGKILL' : 'SIGTERM');
   }
 
+  /**
+   * What the port's connections need: the cluster secret (see {@link clusterSecret}), the admin
+   * users' keys (and, in development without any user, the generated one), the login guard.
+   */
+  async #connectionOptions(): Promise<ControlServerOptions> {
+    const admin = await adminPort({
+      config: this.#config,
+      commands: adminCommandsFor(this, {
+        live: () => this.#live().map((record) => record.info.id),
+        stopCluster: (deadlineMs) => this.#stopCluster(deadlineMs),
+        killCluster: (force) => this.#killCluster(force),
+        // Lets the admin's reply leave before the listener closes its connection.
+        finishSoon: () => setImmediate(() => void this.#finish()),
+      }),
+      limits: this.#options.adminLogin,
+      security: this.#security,
+      log: this.#log,
+    });
+    const secret = clusterSecret(this.#config);
+    return {
+      admin,
+      monitors: {
+        registry: this.#registry,
+        supervisor: this.#supervisor,
+        secret,
+        allStarted: () => this.#allStarted,
+      },
+      limits: { ...DEFAULT_PORT_LIMITS, ...this.#options.portLimits },
+      log: this.#log,
+      security: this.#security,
+    };
+  }
+
   #finish(): Promise<void> {
     this.#finishing ??= (async () => {
       this.#phase = 'stopping';
       await this.#listener?.close();
+      this.#security.flush();
       this.#phase = 'stopped';
       this.#log('master stopped');
       this.#resolveStopped();
@@ -333,6 +378,19 @@ export class Master {
   #wrongPhase(what: string): ShaddockError {
     return new ShaddockError(ErrorCode.MasterState, `cannot ${what}: the master is ${this.#phase}`);
   }
+}
+
+/**
+ * The secret the master's monitors prove: the configured one (`config/cluster.*` or
+ * `SHADDOCK_CLUSTER_SECRET`), else outside production the well-known development one (in
+ * production, none is a `ConfigError`: see `resolveClusterSecret`). A configured one is put in this
+ * process's environment when it is not there yet, so the servers the master spawns (their
+ * environment is a copy of it) know it even when their own config is not where they look.
+ */
+function clusterSecret(config: ClusterConfig): string {
+  const { secret, source } = resolveClusterSecret(config.drivers, config.env, config.base);
+  if (source === 'configured') process.env[CLUSTER_SECRET_ENV] ??= secret;
+  return secret;
 }
 
 function failed(message: string): ShaddockError {

@@ -1,7 +1,21 @@
 import { ErrorCode, ShaddockError } from '../errors.js';
 import type { LocalMembership, ServerInfo } from '../membership/index.js';
-import { connectFramed, type FramedSocket } from '../transport/index.js';
-import { type MonitorMessage, parseMasterMessage, SERVER_TOKEN_ENV } from './control-protocol.js';
+import {
+  connectFramed,
+  type FramedSocket,
+  newNonce,
+  proofMatches,
+  secretOrDevelopment,
+} from '../transport/index.js';
+import {
+  CLUSTER_SECRET_ENV,
+  type MasterMessage,
+  type MonitorMessage,
+  MonitorProofPurpose,
+  monitorProof,
+  parseMasterMessage,
+  SERVER_TOKEN_ENV,
+} from './control-protocol.js';
 import { ownStats } from './rows.js';
 
 /** What a server's monitor needs. */
@@ -21,6 +35,12 @@ export interface MonitorClientOptions {
   readonly onMasterLost?: () => void;
   /** The registration token (default: the `SHADDOCK_SERVER_TOKEN` the master put in the environment). */
   readonly token?: string;
+  /**
+   * The cluster secret, proved to the master before anything else (`app.cluster.drivers.secret`);
+   * default: `SHADDOCK_CLUSTER_SECRET` of the environment (a master puts a configured one there for
+   * its children), else the well-known development secret.
+   */
+  readonly secret?: string;
   /** Milliseconds allowed to connect and register (default 10 000). */
   readonly timeout?: number;
   /** Where failures of the callbacks are reported (default: stderr). */
@@ -32,8 +52,12 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+// What the master sends are small control messages, and the membership: thousands of servers fit.
+const MAX_MASTER_FRAME = 16 * 1024 * 1024;
+
 /**
- * The monitor every server process runs: registers with the master, keeps `membership` in step
+ * The monitor every server process runs: proves it knows the cluster secret (and has the master
+ * prove it back, over fresh nonces of both), registers with the master, keeps `membership` in step
  * with it, reports ready, answers `stats`, and obeys `stop` and `afterStartAll`. When the
  * connection is lost without a stop order it calls `onMasterLost`, so no server outlives its
  * master, even a `kill -9`ed one.
@@ -50,6 +74,10 @@ export class MonitorClient {
   #registration: Waiter | undefined;
   #closing = false;
   #stopOrdered = false;
+  /** The handshake, until the master proved itself: what it needs to answer `hello` and check `monitor-ok`. */
+  #handshake:
+    | { secret: string; token: string; nonce: Uint8Array; masterNonce?: Uint8Array; verified?: boolean }
+    | undefined;
 
   constructor(options: MonitorClientOptions) {
     this.#options = options;
@@ -66,6 +94,8 @@ export class MonitorClient {
         `${server.id} has no registration token (${SERVER_TOKEN_ENV}): only servers the master started may register`,
       );
     }
+    const secret = secretOrDevelopment(this.#options.secret ?? process.env[CLUSTER_SECRET_ENV]);
+    this.#handshake = { secret, token, nonce: newNonce() };
     const registered = new Promise<void>((resolve, reject) => {
       this.#registration = { resolve, reject };
     });
@@ -74,6 +104,7 @@ export class MonitorClient {
         host: master.host,
         port: master.port,
         timeout,
+        maxFrameLength: MAX_MASTER_FRAME,
         onMessage: (message) => this.#receive(message),
         onClose: (error) => this.#closed(error),
       });
@@ -87,7 +118,6 @@ export class MonitorClient {
         },
       );
     }
-    this.#send({ type: 'register', id: server.id, pid: process.pid, token, info: server });
     const timer = setTimeout(() => {
       this.#registration?.reject(
         new ShaddockError(ErrorCode.MasterUnreachable, `no answer to register within ${timeout} ms`),
@@ -102,6 +132,7 @@ export class MonitorClient {
     } finally {
       clearTimeout(timer);
       this.#registration = undefined;
+      this.#handshake = undefined;
     }
   }
 
@@ -130,9 +161,42 @@ export class MonitorClient {
     this.#socket?.send(message);
   }
 
+  /** The handshake's messages: `hello` (answered with the proof), `monitor-ok` (checked, then `register`). */
+  #shake(message: MasterMessage): boolean {
+    const handshake = this.#handshake;
+    if (handshake === undefined) return message.type === 'hello' || message.type === 'monitor-ok';
+    const { server } = this.#options;
+    const { secret, nonce } = handshake;
+    if (message.type === 'hello') {
+      if (handshake.masterNonce !== undefined) return true;
+      handshake.masterNonce = message.nonce;
+      const proof = monitorProof(secret, MonitorProofPurpose.Server, message.nonce, nonce, server.id);
+      this.#send({ type: 'monitor-auth', id: server.id, nonce, proof });
+      return true;
+    }
+    if (message.type === 'refused') return false;
+    // nothing else counts before the master proved itself
+    if (message.type !== 'monitor-ok' || handshake.verified) return !handshake.verified;
+    const masterNonce = handshake.masterNonce;
+    const expected =
+      masterNonce && monitorProof(secret, MonitorProofPurpose.Master, masterNonce, nonce, server.id);
+    if (!expected || !proofMatches(expected, message.proof)) {
+      this.#registration?.reject(
+        new ShaddockError(
+          ErrorCode.RegisterRefused,
+          `the master at ${this.#options.master.host}:${this.#options.master.port} did not prove it knows the cluster secret`,
+        ),
+      );
+      return true;
+    }
+    handshake.verified = true;
+    this.#send({ type: 'register', id: server.id, pid: process.pid, token: handshake.token, info: server });
+    return true;
+  }
+
   #receive(raw: unknown): void {
     const message = parseMasterMessage(raw);
-    if (message === undefined) return;
+    if (message === undefined || this.#shake(message)) return;
     const { membership } = this.#options;
     switch (message.type) {
       case 'registered':

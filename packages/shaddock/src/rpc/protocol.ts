@@ -29,6 +29,12 @@ export type RpcRequest = [
   routeId?: number,
 ];
 
+/** The default bound of one RPC frame, requests and replies: 8 MiB (`rpc.maxFrameLength` in `config/cluster.*`). */
+export const DEFAULT_RPC_MAX_FRAME_LENGTH = 8 * 1024 * 1024;
+
+/** The default bound of the replies queued for one peer that does not read them: 64 MiB (`rpc.maxPendingBytes`). */
+export const DEFAULT_RPC_MAX_PENDING_BYTES = 64 * 1024 * 1024;
+
 /** The largest route id; a client with more targets names the others in full. */
 export const MAX_ROUTE_ID = 0xffff;
 

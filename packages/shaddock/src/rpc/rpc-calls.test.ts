@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, RemoteError, RpcTimeout, ServerUnavailable, ShaddockError } from '../errors.js';
 import { LocalMembership } from '../membership/index.js';
-import { connectFramed } from '../transport/index.js';
+import { connectFramed, DEVELOPMENT_CLUSTER_SECRET, RPC_PURPOSE } from '../transport/index.js';
 import { RemoteRegistry, RpcClient, type RpcClientOptions, RpcServer, type RpcTarget } from './index.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -237,6 +237,12 @@ describe('RPC calls over TCP', () => {
     const socket = await connectFramed({
       host: '127.0.0.1',
       port: membership.get('chat-1')!.port!,
+      authenticate: {
+        secret: DEVELOPMENT_CLUSTER_SECRET,
+        self: 'test',
+        peer: 'chat-1',
+        purpose: RPC_PURPOSE,
+      },
       onMessage: (message) => received.push(message),
     });
     await expect.poll(() => received.length).toBe(1);

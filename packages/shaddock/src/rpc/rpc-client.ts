@@ -1,13 +1,13 @@
 import { NoServerForRoute, RemoteError, RpcTimeout, ServerUnavailable } from '../errors.js';
 import type { Logger } from '../logging/index.js';
 import type { MembershipView } from '../membership/index.js';
-import { type RpcLink, tcpRpcLink } from '../transport/index.js';
+import { type RpcLink, secretOrDevelopment, tcpRpcLink } from '../transport/index.js';
 import { CallTable, MAX_CALL_ID } from './call-table.js';
 import { ConsistentHashRouter, type RouteFunction } from './consistent-hash-router.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { type RpcFilters, runFiltered } from './filters.js';
 import { type CallSettler, PendingCall } from './pending-call.js';
-import { describeThrown, type RpcTarget } from './protocol.js';
+import { DEFAULT_RPC_MAX_FRAME_LENGTH, describeThrown, type RpcTarget } from './protocol.js';
 import { type RemoteMethodEntry, type RemoteRegistry, unknownRemote } from './remote-registry.js';
 import { RouteTable } from './route-table.js';
 import { type ConnectionSettings, ServerConnection } from './server-connection.js';
@@ -24,8 +24,13 @@ export interface RpcClientOptions {
   link?: RpcLink;
   /** Milliseconds allowed to open a connection (default 5 000). */
   connectTimeout?: number;
-  /** The largest reply accepted, in bytes (default 64 MiB). */
+  /** The largest reply accepted, in bytes (default 8 MiB, as the server's bound on requests). */
   maxFrameLength?: number;
+  /**
+   * The cluster secret it proves to every server, and requires each to prove back (default: the
+   * well-known development one; `createApp` passes the cluster's).
+   */
+  secret?: string;
   /** Before/after filter lists, read at each call (the application's `rpcBefore`/`rpcAfter`). */
   filters?: RpcFilters;
   /** One log line per call: target, server, duration, outcome. */
@@ -90,7 +95,9 @@ export class RpcClient {
     this.#settings = {
       link: options.link ?? tcpRpcLink,
       connectTimeout: options.connectTimeout ?? 5_000,
-      maxFrameLength: options.maxFrameLength,
+      maxFrameLength: options.maxFrameLength ?? DEFAULT_RPC_MAX_FRAME_LENGTH,
+      secret: secretOrDevelopment(options.secret),
+      self: options.serverId,
     };
     this.#unsubscribe = options.membership.on('remove', (server) => this.#onRemoved(server.id));
   }

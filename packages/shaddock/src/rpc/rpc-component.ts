@@ -64,6 +64,8 @@ export function rpcComponent(app: Kernel, options: RpcComponentOptions = {}): Rp
       for (const [name, remote] of options.remotes ?? [])
         registry.registerRemote(app.serverType, name, remote);
       const current = app.getCurServer();
+      // the cluster's secret (createApp resolved it) and bounds, from config/cluster.*
+      const { secret, rpc } = app.cluster.drivers;
       if (current.port !== undefined) {
         server = new RpcServer({
           link: app.services.get('rpcLink'),
@@ -72,12 +74,20 @@ export function rpcComponent(app: Kernel, options: RpcComponentOptions = {}): Rp
           serverId: app.serverId,
           remotes: registry,
           logger: app.logger.child({ category: 'rpc' }),
+          ...definedOnly({
+            secret,
+            maxFrameLength: rpc.maxFrameLength,
+            maxPendingBytes: rpc.maxPendingBytes,
+            handshakeTimeout: rpc.handshakeTimeout,
+            handshakeIdleTimeout: rpc.handshakeIdleTimeout,
+          }),
         });
         await server.start();
       }
       const timeout = app.get('rpcTimeout');
       client = new RpcClient({
         link: app.services.get('rpcLink'),
+        ...definedOnly({ secret, maxFrameLength: rpc.maxFrameLength }),
         serverId: app.serverId,
         membership: app.membership,
         filters: app.services.get('rpcFilters'),
@@ -98,4 +108,13 @@ export function rpcComponent(app: Kernel, options: RpcComponentOptions = {}): Rp
       client?.close();
     },
   };
+}
+
+/** `fields` without the absent ones (`exactOptionalPropertyTypes`). */
+function definedOnly<T extends Record<string, unknown>>(
+  fields: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) kept[key] = value;
+  return kept as { [K in keyof T]?: Exclude<T[K], undefined> };
 }

@@ -1,7 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, ServerUnavailable } from '../errors.js';
 import { LocalMembership } from '../membership/index.js';
-import { type FramedListener, type FramedSocket, listenFramed } from '../transport/index.js';
+import {
+  DEVELOPMENT_CLUSTER_SECRET,
+  type FramedListener,
+  type FramedSocket,
+  listenFramed,
+  RPC_PURPOSE,
+  type ServerAuthentication,
+} from '../transport/index.js';
 import { RpcClient, type RpcTarget } from './index.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -22,6 +29,7 @@ async function startHoldingServer(
   const listener = await listenFramed({
     host: '127.0.0.1',
     port: 0,
+    authenticate: authenticateAs(id),
     onConnection: (socket: FramedSocket) => {
       connections++;
       return {
@@ -36,6 +44,11 @@ async function startHoldingServer(
   cleanups.push(() => listener.close());
   membership.add({ id, serverType: 'chat', host: '127.0.0.1', port: listener.port, frontend: false });
   return { listener, held, connections: () => connections };
+}
+
+/** What a stand-in server proves, as an RpcServer of that id does (no secret given: the development one). */
+function authenticateAs(id: string): ServerAuthentication {
+  return { secret: DEVELOPMENT_CLUSTER_SECRET, self: id, purpose: RPC_PURPOSE };
 }
 
 function newClient(membership: LocalMembership): RpcClient {
@@ -134,6 +147,7 @@ describe('RPC failing fast', () => {
     const listener = await listenFramed({
       host: '127.0.0.1',
       port: 0,
+      authenticate: authenticateAs('chat-1'),
       onConnection: (socket) => ({ onMessage: () => socket.send({ not: 'a reply' }) }),
     });
     cleanups.push(() => listener.close());

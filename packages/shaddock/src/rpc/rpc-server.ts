@@ -3,14 +3,25 @@ import { type Logger, RepeatLimiter } from '../logging/index.js';
 import {
   decodePayload,
   type FramedSocket,
+  type HandshakeRefusal,
   type LinkListener,
+  type LinkListenOptions,
   type PayloadHandlers,
   PayloadReader,
   type PayloadWriter,
   type RpcLink,
+  secretOrDevelopment,
   tcpRpcLink,
 } from '../transport/index.js';
-import { HELLO, ReplyStatus, type RpcTarget, readRequest, remoteFailure } from './protocol.js';
+import {
+  DEFAULT_RPC_MAX_FRAME_LENGTH,
+  DEFAULT_RPC_MAX_PENDING_BYTES,
+  HELLO,
+  ReplyStatus,
+  type RpcTarget,
+  readRequest,
+  remoteFailure,
+} from './protocol.js';
 import type { RemoteMethodEntry, RemoteRegistry } from './remote-registry.js';
 
 /** Options of {@link RpcServer}. */
@@ -22,17 +33,34 @@ export interface RpcServerOptions {
   serverId: string;
   /** The remotes it serves. */
   remotes: RemoteRegistry;
-  /** The largest request accepted, in bytes (default 64 MiB). */
+  /** The largest request accepted, in bytes (default {@link DEFAULT_RPC_MAX_FRAME_LENGTH}): a peer that sends more is cut. */
   maxFrameLength?: number;
+  /** Bytes of replies queued for a peer that does not read them, past which it is cut (default {@link DEFAULT_RPC_MAX_PENDING_BYTES}). */
+  maxPendingBytes?: number;
+  /**
+   * The cluster secret every client proves it knows before any of its frames is read (default:
+   * the well-known development one; `createApp` passes the cluster's, and refuses production
+   * without one).
+   */
+  secret?: string;
+  /** Milliseconds from a client's connection to its valid proof (default 5 000). */
+  handshakeTimeout?: number;
+  /** Milliseconds a client not yet authenticated may stay silent (default 2 000; TCP). */
+  handshakeIdleTimeout?: number;
   /** How clients reach it (default: TCP, {@link tcpRpcLink}). */
   link?: RpcLink;
-  /** Where remotes that throw are reported, with their route and stack (rate-limited per route). */
+  /**
+   * Where remotes that throw are reported, with their route and stack (rate-limited per route),
+   * and peers refused or cut (rate-limited per reason).
+   */
   logger?: Logger;
 }
 
 /**
  * Serves this process's remotes: runs each request frame's method with its arguments and replies
  * with the result or the error (its message and `code`). Replies leave in one write per turn.
+ * Each client proves it belongs to the cluster first (the link's handshake): one that does not is
+ * closed after its first frame, with nothing dispatched, and logged (once per reason per window).
  *
  * @example
  * const server = new RpcServer({ host: '127.0.0.1', port: 0, serverId: 'chat-1', remotes });
@@ -61,8 +89,16 @@ export class RpcServer {
   /** Starts listening; resolves to the bound port. */
   async start(): Promise<number> {
     if (this.#listener) return this.#listener.port;
-    const { host, port, maxFrameLength, serverId, link = tcpRpcLink } = this.#options;
-    const options = maxFrameLength === undefined ? {} : { maxFrameLength };
+    const { host, port, serverId, link = tcpRpcLink } = this.#options;
+    const { handshakeTimeout, handshakeIdleTimeout } = this.#options;
+    const options: LinkListenOptions = {
+      maxFrameLength: this.#options.maxFrameLength ?? DEFAULT_RPC_MAX_FRAME_LENGTH,
+      maxPendingBytes: this.#options.maxPendingBytes ?? DEFAULT_RPC_MAX_PENDING_BYTES,
+      secret: secretOrDevelopment(this.#options.secret),
+      ...(handshakeTimeout === undefined ? {} : { handshakeTimeout }),
+      ...(handshakeIdleTimeout === undefined ? {} : { idleTimeout: handshakeIdleTimeout }),
+      onRefused: (refusal) => this.#state.refused(refusal),
+    };
     this.#listener = await link.listen({ id: serverId, host, port }, options, (socket) => {
       // stopping: a peer that connects now gets a closed connection, so its calls fail at once
       if (this.#state.stopping) socket.destroy();
@@ -115,6 +151,39 @@ class ServerState {
     this.serverId = serverId;
     this.remotes = remotes;
     this.#logger = logger;
+  }
+
+  /** Logs a peer refused before it proved itself: one line per reason per window, never its bytes. */
+  refused(refusal: HandshakeRefusal): void {
+    if (this.#logger === undefined) return;
+    const { reason, remoteAddress, remotePort } = refusal;
+    this.#repeats.log(
+      this.#logger,
+      'warn',
+      `refused: ${reason}`,
+      { reason, remoteAddress, remotePort },
+      `refused an RPC connection from ${remoteAddress}: ${reason} (nothing it sent was run)`,
+    );
+  }
+
+  /** Logs a connection cut for what its peer did (an oversize frame, replies it does not read): once per kind per window. */
+  cut(socket: FramedSocket, error: Error): void {
+    if (this.#logger === undefined) return;
+    const kind = /exceeds maxFrameLength/.test(error.message)
+      ? 'oversize frame'
+      : /does not read/.test(error.message)
+        ? 'peer does not read'
+        : /malformed request|undecodable/.test(error.message)
+          ? 'malformed request'
+          : undefined;
+    if (kind === undefined) return;
+    this.#repeats.log(
+      this.#logger,
+      'warn',
+      `cut: ${kind}`,
+      { reason: kind, remoteAddress: socket.remoteAddress, err: error },
+      `closed the RPC connection from ${socket.remoteAddress}: ${error.message}`,
+    );
   }
 
   /** Logs a remote that threw, unless it refused on purpose (a `RequestError`). */
@@ -176,6 +245,11 @@ class CallerConnection implements PayloadHandlers {
     const route: ServedRoute = { namespace, serverType, remote, method, entry: undefined };
     if (routeId !== undefined) this.#routes[routeId] = route;
     this.#call(id, route, args);
+  }
+
+  // the peer is gone: an error here is what ended it (an oversize frame, unread replies…)
+  onClose(error: Error | undefined): void {
+    if (error !== undefined) this.#state.cut(this.#socket, error);
   }
 
   #malformed(): ShaddockError {
@@ -240,7 +314,13 @@ class CallerConnection implements PayloadHandlers {
 
   #fail(id: number, route: ServedRoute, thrown: unknown): void {
     this.#state.failed(route, thrown);
-    this.#socket.send(remoteFailure(id, thrown));
+    try {
+      this.#socket.send(remoteFailure(id, thrown));
+    } catch (error) {
+      // an error too large (or odd) to send: the caller still gets an answer
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#refuse(id, ErrorCode.RpcProtocol, `the remote's error could not be sent: ${reason}`);
+    }
     this.#state.finished();
   }
 }

@@ -11,11 +11,15 @@ import { CallTable, MAX_CALL_ID } from './call-table.js';
 import type { CallSettler, PendingCall } from './pending-call.js';
 import { isHello, ReplyStatus, refusalError, remoteError } from './protocol.js';
 
-/** How a client reaches one server: the link, connect timeout and frame bound. */
+/** How a client reaches one server: the link, connect timeout, frame bound, and what it proves. */
 export interface ConnectionSettings {
   readonly link: RpcLink;
   readonly connectTimeout: number;
   readonly maxFrameLength: number | undefined;
+  /** The cluster secret. */
+  readonly secret: string;
+  /** This process's server id, proven to each server. */
+  readonly self: string;
 }
 
 /**
@@ -98,12 +102,15 @@ export class ServerConnection {
 
   async #connect(server: ServerInfo): Promise<void> {
     this.#connecting = true;
+    // before the link can deliver the new server's hello
+    this.#routed = false;
+    this.#declared = [];
     let socket: FramedSocket;
     try {
-      const { link, connectTimeout, maxFrameLength } = this.#settings;
+      const { link, connectTimeout, maxFrameLength, secret, self } = this.#settings;
       socket = await link.connect(
         server,
-        { connectTimeout, ...(maxFrameLength === undefined ? {} : { maxFrameLength }) },
+        { connectTimeout, secret, self, ...(maxFrameLength === undefined ? {} : { maxFrameLength }) },
         {
           onPayload: (source, start, end) => this.#onPayload(source, start, end),
           onClose: (error) => this.#onClose(socket, error),
@@ -120,8 +127,6 @@ export class ServerConnection {
       socket.destroy();
       return;
     }
-    this.#routed = false;
-    this.#declared = [];
     this.#socket = socket;
     const waiting = this.#waiting;
     this.#waiting = [];

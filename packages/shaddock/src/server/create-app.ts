@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadClusterConfig, readProcessIdentity, serverInfoFromIdentity } from '../config/index.js';
+import {
+  type ClusterConfig,
+  loadClusterConfig,
+  readProcessIdentity,
+  resolveClusterSecret,
+  serverInfoFromIdentity,
+} from '../config/index.js';
 import { ConfigError, ErrorCode } from '../errors.js';
 import { MASTER_TYPE, type ServerInfo } from '../membership/index.js';
 import { Application } from './application.js';
@@ -37,7 +43,10 @@ export interface CreateAppOptions {
 /**
  * Makes this process's application: reads its identity (`env`, `id`, `serverType` from the
  * master's `key=value` arguments or the environment; none means this process is the master)
- * and the cluster's configuration. Bad configuration rejects with one `ConfigError`.
+ * and the cluster's configuration. Bad configuration rejects with one `ConfigError`, and so does
+ * `env=production` without a configured cluster secret (`secret` in `config/cluster.*` or
+ * `SHADDOCK_CLUSTER_SECRET`); elsewhere a process without one uses the well-known development
+ * secret, and says so once (the master for its children, a server started without a master itself).
  *
  * @example
  * ```ts
@@ -51,7 +60,10 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Applica
   const identity = readProcessIdentity(options.argv ?? process.argv.slice(2), environment);
   const base = path.resolve(options.base ?? (environment['SHADDOCK_BASE'] || defaultBase()));
   const appDir = path.resolve(options.appDir ?? defaultAppDir(base));
-  const cluster = await loadClusterConfig({ base, env: identity.env, environment });
+  const loaded = await loadClusterConfig({ base, env: identity.env, environment });
+  // production refuses to start without a configured secret (a ConfigError); every driver reads it here
+  const { secret, source } = resolveClusterSecret(loaded.drivers, identity.env, base);
+  const cluster: ClusterConfig = { ...loaded, drivers: { ...loaded.drivers, secret } };
   let currentServer: ServerInfo | undefined;
   if (identity.serverId === undefined) {
     currentServer = { ...cluster.master, serverType: MASTER_TYPE, frontend: false };
@@ -70,7 +82,14 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Applica
   // `config/cluster.*` names the scale-out packages; drivers given here win over them.
   const drivers = { ...(await configuredDrivers(cluster.drivers, base)), ...options.drivers };
   return installDrivers(
-    { identity, cluster, server: currentServer, environment, ...(options.log ? { log: options.log } : {}) },
+    {
+      identity,
+      cluster,
+      server: currentServer,
+      environment,
+      developmentSecret: source === 'development',
+      ...(options.log ? { log: options.log } : {}),
+    },
     drivers,
     (drivers) => new Application({ identity, cluster, currentServer, appDir, ...drivers }),
   );

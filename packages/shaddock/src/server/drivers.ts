@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { type ChannelStore, MemoryChannelStore } from '../channel/index.js';
-import type { ClusterConfig, ProcessIdentity } from '../config/index.js';
+import { type ClusterConfig, DEVELOPMENT_SECRET_WARNING, type ProcessIdentity } from '../config/index.js';
 import {
   createLogger,
   isLogLevel,
@@ -75,6 +75,8 @@ export interface LogOptions {
 interface InstallContext extends Omit<DriverContext, 'logger' | 'orders'> {
   readonly environment: NodeJS.ProcessEnv;
   readonly log?: LogOptions;
+  /** No cluster secret is configured: the cluster runs on the development one (warned once here). */
+  readonly developmentSecret?: boolean;
 }
 
 /** What the kernel is built with. */
@@ -94,6 +96,9 @@ export function installDrivers(
 ): Application {
   const logger = drivers.logger?.(context) ?? defaultLogger(context);
   setRootLogger(logger);
+  // once per cluster: the master says it for the servers it starts, a server without a master for itself
+  if (context.developmentSecret === true && context.identity.master === undefined)
+    logger.warn(DEVELOPMENT_SECRET_WARNING);
   // Orders reach the application, which exists only once membership is made.
   let app: Application | undefined;
   const orders: ServerOrders = {

@@ -58,14 +58,21 @@ export type PayloadHandler = (source: Buffer, start: number, end: number) => boo
  * frame is there, so an announced length never allocates anything before its bytes exist.
  */
 export class FrameReader {
-  readonly #maxFrameLength: number;
+  /** The largest payload accepted; may change between chunks (lower before a peer is authenticated). */
+  maxFrameLength: number;
+  #oversize = false;
   #chunks: Buffer[] = [];
   #buffered = 0;
   /** Bytes the head frame needs in all, once its length prefix is in (0 until then). */
   #needed = 0;
 
   constructor(maxFrameLength = DEFAULT_MAX_FRAME_LENGTH) {
-    this.#maxFrameLength = maxFrameLength;
+    this.maxFrameLength = maxFrameLength;
+  }
+
+  /** Whether the last throw was for a frame over {@link maxFrameLength}. */
+  get oversize(): boolean {
+    return this.#oversize;
   }
 
   /** Bytes received and not yet part of a whole frame. */
@@ -127,10 +134,11 @@ export class FrameReader {
   }
 
   #checkLength(length: number): number {
-    if (length > this.#maxFrameLength) {
+    if (length > this.maxFrameLength) {
+      this.#oversize = true;
       throw new ShaddockError(
         ErrorCode.RpcProtocol,
-        `frame of ${length} bytes exceeds maxFrameLength ${this.#maxFrameLength}`,
+        `frame of ${length} bytes exceeds maxFrameLength ${this.maxFrameLength}`,
       );
     }
     return length;

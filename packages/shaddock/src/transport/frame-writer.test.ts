@@ -104,6 +104,18 @@ describe('FrameWriter', () => {
     expect(readAll(written(writer))).toEqual(['before', 'after']);
   });
 
+  it('refuses a frame over its maxFrameLength, written in place or appended, and leaves no trace of it', () => {
+    const writer = new FrameWriter();
+    writer.maxFrameLength = 100;
+    writer.frame(writeValue, 'before', undefined);
+    expect(() => writer.frame(writeValue, 'x'.repeat(200), undefined)).toThrow(
+      /a frame of 202 bytes exceeds the receiver's maxFrameLength 100/,
+    );
+    expect(() => writer.appendFrame(encodeFrame('y'.repeat(200)))).toThrow(/exceeds/);
+    writer.frame(writeValue, 'x'.repeat(98), undefined);
+    expect(readAll(written(writer))).toEqual(['before', 'x'.repeat(98)]);
+  });
+
   it('refuses a frame sent from a getter run by the encoding of another', () => {
     const writer = new FrameWriter();
     const sneaky = {

@@ -1,3 +1,4 @@
+import { ErrorCode, ShaddockError } from '../errors.js';
 import { FRAME_HEADER_LENGTH, packValue } from './frame-codec.js';
 
 /**
@@ -32,6 +33,12 @@ const LONG_STRING = 4096;
  * chunks: still one writev).
  */
 export class FrameWriter implements PayloadWriter {
+  /**
+   * The largest payload a frame may have (the receiver's bound): a larger one is not written, and
+   * the send throws an `RpcProtocol` error instead of the receiver cutting the connection. Default:
+   * no bound.
+   */
+  maxFrameLength = Number.POSITIVE_INFINITY;
   #buffer: Buffer = Buffer.allocUnsafe(0);
   // the size of the next buffer: the last one's, so a busy connection does not grow it anew each turn
   #capacity = INITIAL_CAPACITY;
@@ -66,12 +73,19 @@ export class FrameWriter implements PayloadWriter {
     } finally {
       this.#writing = false;
     }
-    put32(this.#buffer, start, this.#length - start - FRAME_HEADER_LENGTH);
+    const length = this.#length - start - FRAME_HEADER_LENGTH;
+    if (length > this.maxFrameLength) {
+      this.#length = start;
+      throw this.#oversize(length);
+    }
+    put32(this.#buffer, start, length);
   }
 
   /** Appends a whole encoded frame (length prefix included). */
   appendFrame(frame: Buffer): void {
     this.#checkIdle();
+    if (frame.length - FRAME_HEADER_LENGTH > this.maxFrameLength)
+      throw this.#oversize(frame.length - FRAME_HEADER_LENGTH);
     if (frame.length < COPY_LIMIT) {
       this.raw(frame);
       return;
@@ -181,6 +195,13 @@ export class FrameWriter implements PayloadWriter {
       default:
         this.raw(packValue(value));
     }
+  }
+
+  #oversize(length: number): ShaddockError {
+    return new ShaddockError(
+      ErrorCode.RpcProtocol,
+      `a frame of ${length} bytes exceeds the receiver's maxFrameLength ${this.maxFrameLength}`,
+    );
   }
 
   #checkIdle(): void {

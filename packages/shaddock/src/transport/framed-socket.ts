@@ -62,8 +62,12 @@ export class NodeFramedSocket implements FramedSocket {
   readonly closed: Promise<Error | undefined>;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** Called when the peer announced a frame larger than the bound (the socket is then destroyed). */
+  onOversize: (() => void) | undefined;
   readonly #socket: Socket;
   readonly #reader: FrameReader;
+  readonly #maxFrameLength: number;
+  readonly #maxPendingBytes: number;
   #handlers: SocketHandlers | undefined;
   // set when the owner decodes the frames itself
   #payloadHandlers: PayloadHandlers | undefined;
@@ -72,9 +76,25 @@ export class NodeFramedSocket implements FramedSocket {
   #ending = false;
   #gone = false;
   #error: Error | undefined;
+  #held:
+    | { readonly held: Buffer[]; readonly closed: () => { error: Error | undefined } | undefined }
+    | undefined;
 
-  constructor(socket: Socket, maxFrameLength = DEFAULT_MAX_FRAME_LENGTH) {
+  /**
+   * `maxFrameLength` bounds each frame read; `maxPendingBytes` the bytes queued for a peer that does
+   * not read them: past it, at the end of a turn, the socket is destroyed; `maxSendLength` each
+   * frame sent (a larger one throws from `send`, and the connection goes on).
+   */
+  constructor(
+    socket: Socket,
+    maxFrameLength = DEFAULT_MAX_FRAME_LENGTH,
+    maxPendingBytes = Number.POSITIVE_INFINITY,
+    maxSendLength = Number.POSITIVE_INFINITY,
+  ) {
     this.#socket = socket;
+    this.#out.maxFrameLength = maxSendLength;
+    this.#maxFrameLength = maxFrameLength;
+    this.#maxPendingBytes = maxPendingBytes;
     this.#reader = new FrameReader(maxFrameLength);
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
@@ -101,6 +121,55 @@ export class NodeFramedSocket implements FramedSocket {
   attach(handlers: SocketHandlers): void {
     this.#handlers = handlers;
     this.#payloadHandlers = 'onPayload' in handlers ? handlers : undefined;
+  }
+
+  /** Reads frames of at most `length` bytes from now on (while the peer is not authenticated). */
+  limitMaxFrameLength(length: number): void {
+    this.#reader.maxFrameLength = Math.min(length, this.#maxFrameLength);
+  }
+
+  /** Reads frames up to the bound given at construction again. */
+  restoreMaxFrameLength(): void {
+    this.#reader.maxFrameLength = this.#maxFrameLength;
+  }
+
+  /**
+   * Stops delivering: frames already read (the rest of this chunk) are kept, and the socket reads
+   * no more, until {@link release}. A client holds its socket between the handshake and the
+   * moment its caller has the socket.
+   */
+  hold(): void {
+    const held: Buffer[] = [];
+    let closed: { error: Error | undefined } | undefined;
+    this.#socket.pause();
+    this.attach({
+      onPayload: (source, start, end) => {
+        held.push(Buffer.from(source.subarray(start, end)));
+      },
+      onClose: (error) => {
+        closed = { error };
+      },
+    });
+    this.#held = { held, closed: () => closed };
+  }
+
+  /** Delivers what was held to `handlers`, which receive every frame from now on. */
+  release(handlers: SocketHandlers): void {
+    const holding = this.#held;
+    this.#held = undefined;
+    this.attach(handlers);
+    if (holding === undefined) return;
+    for (const payload of holding.held) {
+      if (this.#socket.destroyed) break;
+      try {
+        this.#deliver(payload, 0, payload.length);
+      } catch (error) {
+        this.destroy(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    const closed = holding.closed();
+    if (closed !== undefined) handlers.onClose?.(closed.error);
+    else this.#socket.resume();
   }
 
   get bufferedAmount(): number {
@@ -155,7 +224,13 @@ export class NodeFramedSocket implements FramedSocket {
       socket.uncork();
     }
     // nothing left in the socket: the kernel took the bytes during write, so the buffer is free
-    out.recycle(socket.writableLength === 0);
+    const pending = socket.writableLength;
+    out.recycle(pending === 0);
+    if (pending > this.#maxPendingBytes) {
+      this.destroy(
+        new Error(`the peer does not read: ${pending} bytes pending, more than ${this.#maxPendingBytes}`),
+      );
+    }
   };
 
   #onData(chunk: Buffer): void {
@@ -163,6 +238,7 @@ export class NodeFramedSocket implements FramedSocket {
       this.#reader.pushPayloads(chunk, this.#deliver);
     } catch (error) {
       this.destroy(error instanceof Error ? error : new Error(String(error)));
+      if (this.#reader.oversize) this.onOversize?.();
     }
   }
 

@@ -1,5 +1,6 @@
 import { createServer, type Socket } from 'node:net';
 import { type FramedSocket, NodeFramedSocket, type SocketHandlers } from './framed-socket.js';
+import { authenticatePeer, type ServerAuthentication } from './handshake.js';
 
 /** Where to listen, and what to do with each connection. */
 export interface ListenFramedOptions {
@@ -8,7 +9,16 @@ export interface ListenFramedOptions {
   port: number;
   /** The largest payload accepted from a peer, in bytes (default 64 MiB). */
   maxFrameLength?: number;
-  /** Called once per accepted connection; returns who receives its messages. */
+  /** Bytes queued for one peer that does not read them, past which it is cut (default: no bound). */
+  maxPendingBytes?: number;
+  /** The largest payload sent to a peer: a larger frame throws from `send` (default: no bound). */
+  maxSendLength?: number;
+  /**
+   * Every peer proves it belongs to the cluster before anything else is read (see `handshake.ts`):
+   * `onConnection` runs only for those that did. Absent: no handshake.
+   */
+  authenticate?: ServerAuthentication;
+  /** Called once per accepted (and, with `authenticate`, authenticated) connection; returns who receives its messages. */
   onConnection(socket: FramedSocket): SocketHandlers;
 }
 
@@ -34,19 +44,26 @@ const CLOSE_GRACE_MS = 1_000;
  * }) });
  */
 export function listenFramed(options: ListenFramedOptions): Promise<FramedListener> {
-  const { host, port, maxFrameLength, onConnection } = options;
+  const { host, port, maxFrameLength, maxPendingBytes, maxSendLength, authenticate, onConnection } = options;
   const sockets = new Set<FramedSocket>();
   const server = createServer({ noDelay: true }, (raw: Socket) => {
-    const socket = new NodeFramedSocket(raw, maxFrameLength);
+    const socket = new NodeFramedSocket(raw, maxFrameLength, maxPendingBytes, maxSendLength);
     sockets.add(socket);
-    let handlers: SocketHandlers;
-    try {
-      handlers = onConnection(socket);
-    } catch (error) {
-      socket.destroy(error instanceof Error ? error : new Error(String(error)));
-      handlers = { onMessage: () => {} };
-    }
-    socket.attach(withCloseHook(handlers, () => sockets.delete(socket)));
+    const forget = (): void => {
+      sockets.delete(socket);
+    };
+    const accepted = (): SocketHandlers => {
+      let handlers: SocketHandlers;
+      try {
+        handlers = onConnection(socket);
+      } catch (error) {
+        socket.destroy(error instanceof Error ? error : new Error(String(error)));
+        handlers = { onMessage: () => {} };
+      }
+      return withCloseHook(handlers, forget);
+    };
+    if (authenticate === undefined) socket.attach(accepted());
+    else authenticatePeer(raw, socket, authenticate, accepted, forget);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -59,7 +76,7 @@ export function listenFramed(options: ListenFramedOptions): Promise<FramedListen
   });
 }
 
-/** The same handlers, with `forget` run before their `onClose`. */
+/** The same handlers, with `forget` run before their `onClose` (the one wrapper on the frame path). */
 function withCloseHook(handlers: SocketHandlers, forget: () => void): SocketHandlers {
   const onClose = (error: Error | undefined): void => {
     forget();
