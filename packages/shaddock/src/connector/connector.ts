@@ -1,6 +1,6 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { ErrorCode, ShaddockError } from '../errors.js';
-import { getLogger, type Logger } from '../logging/index.js';
+import { getLogger, type Logger, SummarizedRepeats } from '../logging/index.js';
 import { Refusal } from './admission.js';
 import { type Blacklist, IpBlacklist } from './blacklist.js';
 import { CloseReason } from './close-reason.js';
@@ -10,7 +10,6 @@ import type { FrontendCodec } from './frontend-codec.js';
 import { HybridServer } from './hybrid-server.js';
 import { PomeloConnection } from './pomelo-connection.js';
 import { createPushScheduler, type PushScheduler, type SchedulableConnection } from './push-scheduler.js';
-import { SummarizedRepeats } from './summarized-repeats.js';
 import type { ClientTransport } from './transport.js';
 
 /** A push target: a session, or anything with a session's id (never a connection's id). */

@@ -1,6 +1,6 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { ErrorCode, RequestError, ResponseCode, ShaddockError } from '../errors.js';
-import { type LogFields, type Logger, RepeatLimiter, type WriteLevel } from '../logging/index.js';
+import { type LogFields, type Logger, SummarizedRepeats, type WriteLevel } from '../logging/index.js';
 import type { HandlerSession } from '../session/index.js';
 import { messageOf, responseCodeOf } from './error-body.js';
 
@@ -9,9 +9,6 @@ export const GENERIC_FAILURE_MESSAGE = 'the request failed';
 
 /** The longest route text a log line carries of a route the server does not know. */
 const MAX_UNKNOWN_ROUTE = 120;
-
-/** How long after a repeat is held back its count is written (the RepeatLimiter's default window). */
-const SUMMARY_AFTER_MS = 10_000;
 
 /**
  * A message that failed on the backend that ran it (its error handlers ran and the failure was
@@ -55,7 +52,7 @@ export interface FailedMessage {
  * - The server logs one line per failure that no error handler answered: a thrown error at `error`
  *   with its stack (`err`), route and uid; a `RequestError` without stack, at `warn` for a 5xx and
  *   at `debug` for a refusal (4xx: a client's bad route is no server fault); a failure the backend
- *   already logged at `debug`. Repeats are counted, not written (see {@link RepeatLimiter}), under
+ *   already logged at `debug`. Repeats are counted, not written (see {@link SummarizedRepeats}), under
  *   keys the server chooses: the handler's route and the error's code, never the client's route
  *   text; their count is written once the burst's window is over (a timer armed only while
  *   something is held back), so a flood of one failure is two lines per window: its first, and
@@ -64,13 +61,11 @@ export interface FailedMessage {
 export class Failures {
   readonly #logger: Logger;
   readonly #production: boolean;
-  readonly #repeats: RepeatLimiter;
-  #summary: ReturnType<typeof setTimeout> | undefined;
+  readonly #repeats = new SummarizedRepeats();
 
-  constructor(logger: Logger, production: boolean, repeats = new RepeatLimiter()) {
+  constructor(logger: Logger, production: boolean) {
     this.#logger = logger;
     this.#production = production;
-    this.#repeats = repeats;
   }
 
   /** The body a client gets for `error`: `{ code, message }`. */
@@ -111,15 +106,11 @@ export class Failures {
 
   /** Writes the counts of repeats still held back (at shutdown). */
   flush(): void {
-    clearTimeout(this.#summary);
-    this.#summary = undefined;
     this.#repeats.flush();
   }
 
   #log(level: WriteLevel, key: string, fields: LogFields, message: string): void {
-    if (this.#repeats.log(this.#logger, level, key, fields, message)) return;
-    this.#summary ??= setTimeout(() => this.flush(), SUMMARY_AFTER_MS);
-    this.#summary.unref();
+    this.#repeats.log(this.#logger, level, key, fields, message);
   }
 }
 

@@ -15,3 +15,4 @@ export {
 } from './logger.js';
 export { createLogger, LOG_LEVEL_ENV, type LoggerOptions, logFilePath } from './pino-logger.js';
 export { RepeatLimiter, type RepeatLimiterOptions } from './repeat-limiter.js';
+export { REPEAT_WINDOW_MS, SummarizedRepeats } from './summarized-repeats.js';

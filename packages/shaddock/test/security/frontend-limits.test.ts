@@ -26,13 +26,12 @@ import {
   loadFrontendCodec,
   resolveConnectorConfig,
 } from '../../src/connector/index.js';
-import { REPEAT_WINDOW_MS } from '../../src/connector/summarized-repeats.js';
 import { CLOSE_GRACE_MS, REFUSAL_LINGER_MS } from '../../src/connector/transport.js';
 import { WebSocketFrameReader } from '../../src/connector/websocket-frames.js';
 import { ErrorCode, ResponseCode } from '../../src/errors.js';
 import { FORWARD_MAX_DEPTH, nestedDeeperThan } from '../../src/handler/forward.js';
 import { memorySession, pipelineWith, request } from '../../src/handler/test-kit.js';
-import { createLogger } from '../../src/logging/index.js';
+import { createLogger, REPEAT_WINDOW_MS } from '../../src/logging/index.js';
 import { type Session, SessionService } from '../../src/session/index.js';
 import {
   ECHO,

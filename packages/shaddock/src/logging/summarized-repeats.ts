@@ -1,4 +1,5 @@
-import { type LogFields, type Logger, RepeatLimiter, type WriteLevel } from '../logging/index.js';
+import type { LogFields, Logger, WriteLevel } from './logger.js';
+import { RepeatLimiter } from './repeat-limiter.js';
 
 /** How long a line's repeats are counted before their count is written, in ms. */
 export const REPEAT_WINDOW_MS = 10_000;
