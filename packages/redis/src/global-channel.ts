@@ -2,7 +2,6 @@ import type { Application, ChannelService, ChannelStore, MembershipView, Plugin 
 import { RedisChannelStore } from './channel-store.js';
 import {
   explicitTarget,
-  isRedisStore,
   type PluginRedisOptions,
   pluginStoreOptions,
   servesTarget,
@@ -144,8 +143,9 @@ export const globalChannel: Plugin<GlobalChannelOptions> = {
     );
     app.load({
       name: 'globalChannel',
+      // the app's own store is connected by the runner; one of the plugin's own is connected here
       async start() {
-        if (isRedisStore(store)) await store.connect();
+        if (owned) await store.connect?.();
       },
       async stop() {
         if (owned) await store.close?.();

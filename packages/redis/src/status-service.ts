@@ -1,7 +1,6 @@
 import type { Application, ChannelService, MembershipView, Plugin, StatusEntry, StatusStore } from 'shaddock';
 import {
   explicitTarget,
-  isRedisStore,
   type PluginRedisOptions,
   pluginStoreOptions,
   servesTarget,
@@ -151,12 +150,7 @@ export const onlineStatus: Plugin<OnlineStatusOptions> = {
         channelService: () => app.services.get('channelService'),
       }),
     );
-    app.load({
-      name: 'onlineStatus',
-      async start() {
-        if (isRedisStore(store)) await store.connect();
-      },
-    });
+    // the store is the app's status store: the runner connects it before the components start
   },
 };
 
