@@ -1,6 +1,5 @@
-import { ConfigError, ErrorCode } from '../errors.js';
 import { isRecord } from './config-file.js';
-import { describe, requiredString } from './fields.js';
+import { recordList, requiredString } from './fields.js';
 
 /**
  * A flat `adminServer` file is a list; an env-keyed one is an object of lists.
@@ -16,30 +15,12 @@ export function adminServersAreEnvKeyed(content: unknown): boolean {
  * cluster secret instead, on every connection), so a caller only reports that they are ignored.
  */
 export function readAdminServers(file: string, content: unknown, at: string): string[] {
-  if (!Array.isArray(content)) {
-    throw new ConfigError(
-      ErrorCode.ConfigInvalid,
-      file,
-      at === '' ? undefined : at,
-      `expected a list of { "type", "token" }, got ${describe(content)}`,
-    );
-  }
-  return content.map((entry: unknown, index) => {
-    const entryAt = `${at}[${index}]`;
-    if (!isRecord(entry)) {
-      throw new ConfigError(
-        ErrorCode.ConfigInvalid,
-        file,
-        entryAt,
-        `expected { "type", "token" }, got ${describe(entry)}`,
-      );
-    }
-    const source = { file, at: entryAt, record: entry };
+  const names = { list: '{ "type", "token" }', entry: '{ "type", "token" }' };
+  return recordList(file, content, at, names).map((source) => {
     requiredString(source, 'token');
     return requiredString(source, 'type');
   });
 }
-
 /** The start-up line about an `adminServer` file that was read (it is not used). */
 export function adminServersNotice(file: string, types: readonly string[]): string {
   const named = types.length === 0 ? 'no server type' : types.join(', ');

@@ -1,6 +1,6 @@
 import { ConfigError, ErrorCode } from '../errors.js';
 import { isRecord } from './config-file.js';
-import { describe, invalid, optionalInteger, optionalString, requiredString } from './fields.js';
+import { invalid, optionalInteger, optionalString, recordList, requiredString } from './fields.js';
 
 /**
  * A password stored as the key derived from it (scrypt with this user's salt), written in the file
@@ -56,25 +56,7 @@ export function parsePasswordKey(text: string): AdminPasswordKey | undefined {
  * the username and `level` to 1.
  */
 export function readAdminUsers(file: string, content: unknown, at: string): AdminUser[] {
-  if (!Array.isArray(content)) {
-    throw new ConfigError(
-      ErrorCode.ConfigInvalid,
-      file,
-      at === '' ? undefined : at,
-      `expected a list of admin users, got ${describe(content)}`,
-    );
-  }
-  return content.map((entry: unknown, index) => {
-    const entryAt = `${at}[${index}]`;
-    if (!isRecord(entry)) {
-      throw new ConfigError(
-        ErrorCode.ConfigInvalid,
-        file,
-        entryAt,
-        `expected a user object, got ${describe(entry)}`,
-      );
-    }
-    const source = { file, at: entryAt, record: entry };
+  return recordList(file, content, at, { list: 'admin users', entry: 'a user object' }).map((source) => {
     const username = requiredString(source, 'username');
     const password = optionalString(source, 'password');
     const keyText = optionalString(source, 'passwordKey');

@@ -1,6 +1,6 @@
 import type { JsonValue } from '@shaddock/protocol';
 import { ConfigError, ErrorCode } from '../errors.js';
-import { fieldPath } from './config-file.js';
+import { fieldPath, isRecord } from './config-file.js';
 
 /**
  * Readers for one field of a config object. Each takes the file and the field's path for its
@@ -21,6 +21,38 @@ export function invalid(source: FieldSource, key: string, message: string): Conf
 function present(source: FieldSource, key: string): unknown {
   const value = source.record[key];
   return value === null ? undefined : value;
+}
+
+/**
+ * The entries of a file's list of objects (`[{…}, …]` at `at`), each as the source of its fields.
+ * Not a list, or an entry that is not an object: one `ConfigInvalid`, "expected a list of
+ * `<list>`" or "expected `<entry>`".
+ */
+export function recordList(
+  file: string,
+  content: unknown,
+  at: string,
+  names: { readonly list: string; readonly entry: string },
+): FieldSource[] {
+  if (!Array.isArray(content)) {
+    throw new ConfigError(
+      ErrorCode.ConfigInvalid,
+      file,
+      at === '' ? undefined : at,
+      `expected a list of ${names.list}, got ${describe(content)}`,
+    );
+  }
+  return content.map((entry: unknown, index) => {
+    const entryAt = `${at}[${index}]`;
+    if (!isRecord(entry))
+      throw new ConfigError(
+        ErrorCode.ConfigInvalid,
+        file,
+        entryAt,
+        `expected ${names.entry}, got ${describe(entry)}`,
+      );
+    return { file, at: entryAt, record: entry };
+  });
 }
 
 /** A non-empty string, required. */
