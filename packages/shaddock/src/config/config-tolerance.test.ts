@@ -137,6 +137,20 @@ describe('servers.json: unknown fields', () => {
       [],
     );
   });
+
+  it('a frontend whose client port is misspelt fails, naming the misspelling', async () => {
+    const base = await tree({
+      'config/master.json': master,
+      'config/servers.json': {
+        connector: [{ id: 'connector-1', host: '127.0.0.1', port: 4050, clientport: 3050, frontend: true }],
+      },
+    });
+    const error = await rejection(loadClusterConfig({ base, env: 'development', environment: {} }));
+    expect(error).toMatchObject({ code: ErrorCode.ConfigInvalid, field: 'connector[0].clientPort' });
+    expect(error.message).toMatch(
+      /has no "clientPort" \("clientport" is not it: did you mean "clientPort"\?\)/,
+    );
+  });
 });
 
 describe('adminServer.json', () => {

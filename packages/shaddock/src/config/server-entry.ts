@@ -3,6 +3,7 @@ import {
   type FieldSource,
   freeField,
   invalid,
+  likelyField,
   optionalArgs,
   optionalBoolean,
   optionalInteger,
@@ -40,7 +41,11 @@ export function normalizeServer(source: FieldSource, serverType: string): Server
   const clientPort = optionalPort(source, 'clientPort');
   if (clientPort !== undefined) info.clientPort = clientPort;
   if (info.frontend && clientPort === undefined) {
-    throw invalid(source, 'clientPort', `frontend server "${info.id}" has no "clientPort"`);
+    const misspelt = Object.keys(source.record).find(
+      (key) => likelyField(key, SERVER_FIELDS) === 'clientPort',
+    );
+    const hint = misspelt === undefined ? '' : ` ("${misspelt}" is not it: did you mean "clientPort"?)`;
+    throw invalid(source, 'clientPort', `frontend server "${info.id}" has no "clientPort"${hint}`);
   }
   const maxConnections = optionalInteger(source, 'max-connections', 0, Number.MAX_SAFE_INTEGER);
   if (maxConnections !== undefined) info['max-connections'] = maxConnections;
