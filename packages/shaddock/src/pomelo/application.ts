@@ -96,6 +96,8 @@ export class PomeloApplication {
   #rpc: ReturnType<typeof createCallbackRpc> | undefined;
   #sysrpc: ReturnType<typeof createCallbackRpc> | undefined;
   #starting = false;
+  /** The start-up notices were logged: later ones are logged at once. */
+  #announced = false;
 
   constructor(options: PomeloAppOptions = {}) {
     this.#identity = readProcessIdentity(process.argv.slice(2), process.env);
@@ -530,6 +532,7 @@ export class PomeloApplication {
       this.event.emit(events.START_ALL);
     });
     for (const [, message] of this.#notices) this.#logger.warn(`pomelo compatibility: ${message}`);
+    this.#announced = true;
     await native.start();
     if (!native.isMaster()) this.#wireEvents(native);
     this.event.emit(events.START_SERVER, native.serverId);
@@ -654,7 +657,7 @@ export class PomeloApplication {
   #notice(item: string, message: string): void {
     if (this.#notices.has(item)) return;
     this.#notices.set(item, message);
-    if (this.#native) this.#logger?.warn(`pomelo compatibility: ${message}`);
+    if (this.#announced) this.#logger?.warn(`pomelo compatibility: ${message}`);
   }
 
   #unsupported(item: string, message: string): never {

@@ -1,10 +1,16 @@
 /** A Pomelo callback: `(error, ...results)`; every argument is optional at the call site. */
 export type Callback = (error?: unknown, ...results: unknown[]) => void;
 
-/** Splits a trailing callback off an argument list (Pomelo's optional last argument). */
+/**
+ * Splits the trailing callback off an RPC call's arguments. Pomelo's RPC proxy always takes the
+ * last argument as the callback, so a trailing `null`/`undefined` (Pomelo's chat passes `null`)
+ * is a missing callback, not an argument; a last argument of any other kind is kept as one.
+ */
 export function splitCallback(args: readonly unknown[]): { args: unknown[]; callback: Callback | undefined } {
+  if (args.length === 0) return { args: [], callback: undefined };
   const last = args[args.length - 1];
   if (typeof last === 'function') return { args: args.slice(0, -1), callback: last as Callback };
+  if (last === null || last === undefined) return { args: args.slice(0, -1), callback: undefined };
   return { args: [...args], callback: undefined };
 }
 

@@ -73,6 +73,12 @@ function step<T>(run: (next: (error: unknown, value: T) => void) => unknown): Pr
   });
 }
 
+/** Pomelo's `msg.__route__`, which filters and handlers may read. */
+export function withRoute(message: JsonObject, route: string): JsonObject {
+  if (typeof message === 'object' && message !== null && !('__route__' in message)) message['__route__'] = route;
+  return message;
+}
+
 /** The native `before` form of a Pomelo filter (a `wrap`: a response from `next` ends the chain). */
 export function adaptBefore(filter: PomeloFilterArgument, report: Report): HandlerFilter {
   if (nativeFilters.has(filter)) return filter as HandlerFilter;
@@ -82,7 +88,8 @@ export function adaptBefore(filter: PomeloFilterArgument, report: Report): Handl
       : (filter as PomeloFilter).before?.bind(filter);
   if (before === undefined) return {};
   return {
-    async wrap(message, session, _context, next) {
+    async wrap(message, session, context, next) {
+      withRoute(message, context.route);
       const response = await step<JsonObject | undefined>((done) =>
         before(message, toPomeloSession(session, report), (error, resp) => done(error, resp)),
       );
@@ -100,7 +107,7 @@ export function adaptAfter(filter: PomeloFilterArgument, report: Report): Handle
       : (filter as PomeloFilter).after?.bind(filter);
   if (after === undefined) return {};
   return {
-    after: (error, message, session, response) =>
+    after: (error, message, session, response, context) =>
       step<undefined>((done) =>
         after(error, message, toPomeloSession(session, report), response, (failure) =>
           done(failure, undefined),

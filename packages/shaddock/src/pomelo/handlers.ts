@@ -3,6 +3,7 @@ import type { HandlerMethod } from '../handler/index.js';
 import { loadRemotes, type ServerFolderLoader } from '../rpc/index.js';
 import type { HandlerSession } from '../session/index.js';
 import { isThenable, methodNames } from './callback.js';
+import { withRoute } from './filters.js';
 import { adaptRemote } from './rpc.js';
 import { type Report, toPomeloSession } from './session.js';
 
@@ -42,9 +43,7 @@ function adaptMethod(
           reject(error);
         }
       };
-      if (typeof message === 'object' && message !== null && !('__route__' in message)) {
-        message['__route__'] = route;
-      }
+      withRoute(message, route);
       try {
         const returned = method.call(handler, message, toPomeloSession(session, report), next);
         if (isThenable(returned)) {
