@@ -70,8 +70,20 @@ class PomeloCluster {
         // Pomelo's gate has no RPC port
         gate: [{ id: 'gate-server-1', host, clientPort: ports['gate'], frontend: true }],
         connector: [
-          { id: 'connector-server-1', host, port: ports['c1'], clientPort: ports['connector-1'], frontend: true },
-          { id: 'connector-server-2', host, port: ports['c2'], clientPort: ports['connector-2'], frontend: true },
+          {
+            id: 'connector-server-1',
+            host,
+            port: ports['c1'],
+            clientPort: ports['connector-1'],
+            frontend: true,
+          },
+          {
+            id: 'connector-server-2',
+            host,
+            port: ports['c2'],
+            clientPort: ports['connector-2'],
+            frontend: true,
+          },
         ],
         chat: [
           { id: 'chat-server-1', host, port: ports['chat-1'] },
@@ -108,7 +120,10 @@ class PomeloCluster {
   }
 
   /** Through the gate to a connector, then into room `rid`: retried until the chat servers answer. */
-  async enter(username: string, rid: string): Promise<{ client: Client; users: string[]; connector: string }> {
+  async enter(
+    username: string,
+    rid: string,
+  ): Promise<{ client: Client; users: string[]; connector: string }> {
     const entry = await this.waitFor('the gate to answer', async () => {
       const gate = await this.client(this.ports['gate']!).catch(() => undefined);
       if (gate === undefined) return undefined;
@@ -121,7 +136,9 @@ class PomeloCluster {
     });
     const client = await this.client(entry['port'] as number);
     const reply = await this.waitFor('the chat servers to answer', async () => {
-      const answer = await client.request('connector.entryHandler.enter', { username, rid }).catch(() => undefined);
+      const answer = await client
+        .request('connector.entryHandler.enter', { username, rid })
+        .catch(() => undefined);
       return answer !== undefined && Array.isArray(answer['users']) ? answer : undefined;
     });
     return { client, users: reply['users'] as string[], connector: entry['id'] as string };
@@ -176,18 +193,27 @@ describe('a Pomelo app under shaddock/pomelo, started with `shaddock start`', ()
     const aliceChats = collect(alice.client, 'onChat');
     const bobChats = collect(bob, 'onChat');
     // the route inside the message (Pomelo's legacy channel.pushMessage(msg))
-    expect(await alice.client.request('chat.chatHandler.send', { content: 'hi all', target: '*' })).toEqual({});
-    await cluster.waitFor('both to get the room message', () => aliceChats.length === 1 && bobChats.length === 1);
+    expect(await alice.client.request('chat.chatHandler.send', { content: 'hi all', target: '*' })).toEqual(
+      {},
+    );
+    await cluster.waitFor(
+      'both to get the room message',
+      () => aliceChats.length === 1 && bobChats.length === 1,
+    );
     expect(bobChats[0]).toMatchObject({ msg: 'hi all', from: 'alice', target: '*' });
     // one user: channel.getMember(uid).sid and pushMessageByUids(msg-with-route, [{ uid, sid }])
     await bob.request('chat.chatHandler.send', { content: 'psst', target: 'alice' });
-    await cluster.waitFor('alice to get the private message', () => aliceChats.some((push) => push['msg'] === 'psst'));
+    await cluster.waitFor('alice to get the private message', () =>
+      aliceChats.some((push) => push['msg'] === 'psst'),
+    );
     expect(bobChats.some((push) => push['msg'] === 'psst')).toBe(false);
 
     // a notify whose handler pushes with (route, msg, opts, cb)
     const notices = collect(bob, 'onNotice');
     alice.client.notify('chat.chatHandler.notice', { text: 'notice this' });
-    await cluster.waitFor('bob to get the notice', () => notices.some((push) => push['text'] === 'notice this'));
+    await cluster.waitFor('bob to get the notice', () =>
+      notices.some((push) => push['text'] === 'notice this'),
+    );
 
     // a duplicate log-in: sessionService.getByUid(uid) is an array only when the uid has sessions
     const again = await cluster.client(cluster.ports[other]!);
@@ -220,7 +246,9 @@ describe('a Pomelo app under shaddock/pomelo, started with `shaddock start`', ()
     // carol's room lives on one of them
     expect(invoked.filter((users) => users.includes('carol'))).toHaveLength(1);
 
-    const kicked = new Promise<string>((resolve) => carol.client.events.on('kick', ({ reason }) => resolve(reason)));
+    const kicked = new Promise<string>((resolve) =>
+      carol.client.events.on('kick', ({ reason }) => resolve(reason)),
+    );
     expect(await carol.client.request('chat.chatHandler.kickMe', {})).toEqual({ code: 200 });
     expect(await kicked).toBe('kick');
   }, 120_000);
@@ -269,6 +297,8 @@ describe('a Pomelo app under shaddock/pomelo, started with `shaddock start`', ()
     expect(gateLines, notices.join('\n')).toHaveLength(1);
     expect(gateLines[0]).toContain('gate-server-1');
     // each connector says it once about disconnectOnTimeout
-    expect(notices.filter((line) => line.includes('connectorConfig.disconnectOnTimeout ignored'))).toHaveLength(2);
+    expect(
+      notices.filter((line) => line.includes('connectorConfig.disconnectOnTimeout ignored')),
+    ).toHaveLength(2);
   }, 60_000);
 });

@@ -75,7 +75,8 @@ function step<T>(run: (next: (error: unknown, value: T) => void) => unknown): Pr
 
 /** Pomelo's `msg.__route__`, which filters and handlers may read. */
 export function withRoute(message: JsonObject, route: string): JsonObject {
-  if (typeof message === 'object' && message !== null && !('__route__' in message)) message['__route__'] = route;
+  if (typeof message === 'object' && message !== null && !('__route__' in message))
+    message['__route__'] = route;
   return message;
 }
 
@@ -109,8 +110,12 @@ export function adaptAfter(filter: PomeloFilterArgument, report: Report): Handle
   return {
     after: (error, message, session, response, context) =>
       step<undefined>((done) =>
-        after(error, message, toPomeloSession(session, report), response, (failure) =>
-          done(failure, undefined),
+        after(
+          error,
+          withRoute(message, context.route),
+          toPomeloSession(session, report),
+          response,
+          (failure) => done(failure, undefined),
         ),
       ),
   };
