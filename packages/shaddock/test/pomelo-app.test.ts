@@ -170,6 +170,17 @@ describe('a Pomelo app under shaddock/pomelo, started with `shaddock start`', ()
 
   beforeAll(async () => {
     cluster = await PomeloCluster.start();
+    // every connector sees both chat servers and ran afterStartAll (so rooms route the same way in every test)
+    for (const connector of ['connector-1', 'connector-2']) {
+      const client = await cluster.waitFor(`${connector} to accept clients`, () =>
+        cluster.client(cluster.ports[connector]!).catch(() => undefined),
+      );
+      await cluster.waitFor(`${connector} to see the whole cluster`, async () => {
+        const info = await client.request('connector.entryHandler.info', {}).catch(() => undefined);
+        return info?.['chatServers'] === 2 && info['startAll'] === true ? true : undefined;
+      });
+      await client.close();
+    }
   }, 90_000);
 
   afterAll(async () => {
@@ -284,8 +295,31 @@ describe('a Pomelo app under shaddock/pomelo, started with `shaddock start`', ()
       master: true,
       chatServers: 2,
     });
-    // the plugin's event class saw dave's bind_session
+    // the plugin's event class saw dave's bind_session; the RPC filter counted enter's add
     expect(info['boundUids']).toContain('dave*room-d');
+    expect(info['rpcCalls']).toBeGreaterThan(0);
+    await cluster.waitFor('start_all on the connector', async () => {
+      const again = await dave.client.request('connector.entryHandler.info', {});
+      return again['startAll'] === true;
+    });
+    // the chat server's app/servers/chat/lifecycle.js
+    await cluster.waitFor('the chat lifecycle to reach afterStartAll', async () => {
+      const answer = await dave.client.request('chat.chatHandler.lifecycle', {});
+      const steps = answer['steps'] as string[];
+      return steps.length === 3 ? true : undefined;
+    });
+    expect(await dave.client.request('chat.chatHandler.lifecycle', {})).toEqual({
+      steps: ['beforeStartup', 'afterStartup', 'afterStartAll'],
+    });
+    // channelService.broadcast(type, route, msg, { binded: true }, cb)
+    const broadcasts = collect(dave.client, 'onBroadcast');
+    expect(await dave.client.request('chat.chatHandler.shout', { text: 'to all' })).toEqual({ code: 200 });
+    await cluster.waitFor('the broadcast', () => broadcasts.some((push) => push['text'] === 'to all'));
+    // session.set + pushAll(cb) reach the frontend's session; unbind(uid, cb) frees the uid
+    expect(await dave.client.request('connector.entryHandler.leaveQuietly', { note: 'n1' })).toEqual({
+      stored: 'n1',
+      stillBound: false,
+    });
   }, 120_000);
 
   it('serves a raw pinus-protocol client, and says once at start-up what it does not honour', async () => {

@@ -55,6 +55,19 @@ interface PomeloRpcFilter {
 /** What is replayed on the native application when `start` makes it. */
 type Setup = (native: Application) => void;
 
+/** Pomelo settings Shaddock does not read, and what to use instead; each is one start-up line. */
+const IGNORED_SETTINGS: Readonly<Record<string, string>> = {
+  proxyConfig:
+    "Pomelo's RPC client options (bufferMsg, interval, …) do not apply: set rpcTimeout, or rpc in config/cluster.json",
+  remoteConfig: "Pomelo's RPC server options do not apply: set rpc in config/cluster.json",
+  masterConfig: "Pomelo's master options do not apply",
+  monitorConfig: "Pomelo's monitor options do not apply",
+  channelConfig:
+    'channel stores come from config/cluster.json (memory or @shaddock/redis), not channelConfig',
+  ssh_config_params:
+    'servers on other hosts are started by their own supervisor (shaddock server), not over ssh',
+};
+
 /** The settings the native connector reads under the same name. */
 const NATIVE_SETTINGS = new Set(['sessionConfig', 'broadcastFilter', 'rpcTimeout', 'rpcDebugLog']);
 
@@ -523,7 +536,11 @@ export class PomeloApplication {
         report: (error) => this.#report(error),
       }),
     );
-    for (const [key, value] of Object.entries(this.settings)) this.#give(native, key, value);
+    for (const [key, value] of Object.entries(this.settings)) {
+      this.#give(native, key, value);
+      const ignored = IGNORED_SETTINGS[key];
+      if (ignored !== undefined) this.#notice(`set.${key}`, `app.set('${key}') ignored: ${ignored}`);
+    }
     if (!native.isMaster()) this.#translateConnector(native);
     this.#lifecycleFile(native);
     for (const setup of this.#setups) setup(native);
@@ -564,7 +581,7 @@ export class PomeloApplication {
 
   /** Pomelo's `app/servers/<type>/lifecycle.js`: `beforeStartup(app, cb)`, `afterStartup(app, cb)`, `afterStartAll(app)`, `beforeShutdown(app, cb)`. */
   #lifecycleFile(native: Application): void {
-    const file = path.join(this.base, 'app', 'servers', native.serverType, 'lifecycle.js');
+    const file = path.join(native.appDir, 'app', 'servers', native.serverType, 'lifecycle.js');
     if (native.isMaster() || !existsSync(file)) return;
     const hooks = requireFile(file) as Record<string, ((...args: unknown[]) => unknown) | undefined>;
     const run = (name: string) => (): Promise<void> | undefined => {
