@@ -336,3 +336,50 @@ describe('a Pomelo app under shaddock/pomelo, started with `shaddock start`', ()
     ).toHaveLength(2);
   }, 60_000);
 });
+
+describe('a Pomelo app under `shaddock server` (one server, no master)', () => {
+  it('loads the CommonJS entry, knows its server type before start, and serves its handlers', async () => {
+    const clientPort = await freePort();
+    const folder = makeAppFolder({
+      masterPort: await freePort(),
+      prefix: 'shaddock-pomelo-server-',
+      servers: { gate: [{ id: 'gate-server-1', host: '127.0.0.1', clientPort, frontend: true }] },
+    });
+    const output: string[] = [];
+    const pids = new PidTracker();
+    const server = spawn(
+      process.execPath,
+      [SHADDOCK_BIN, 'server', '--dir', folder.dir, '--entry', join(FIXTURE, 'app.js'), '--env', 'test'],
+      {
+        cwd: folder.dir,
+        env: { ...process.env, SHADDOCK_SERVER_ID: 'gate-server-1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    pids.add(server.pid);
+    for (const stream of [server.stdout, server.stderr])
+      createInterface({ input: stream!, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
+        output.push(line),
+      );
+    let client: PinusClient | undefined;
+    try {
+      client = await waitFor(
+        'the gate to accept a client',
+        () => PinusClient.connect('ws', clientPort).catch(() => undefined),
+        30_000,
+        () => output.join('\n'),
+      );
+      await client.open();
+      // no connector is listed: the gate's handler answers Pomelo's way
+      expect(await client.call('gate.gateHandler.queryEntry', { uid: 'frank' })).toEqual({ code: 500 });
+      // configure('test|development', 'gate', …) ran: its connector setting is reported once
+      expect(output.filter((line) => line.includes('sioconnector is not supported'))).toHaveLength(1);
+    } finally {
+      client?.destroy();
+      server.kill('SIGTERM');
+      await waitGone(pids.all(), 20_000).catch(() => undefined);
+      await pids.killAll();
+      folder.remove();
+    }
+  }, 60_000);
+});
