@@ -334,6 +334,15 @@ describe('a Pomelo app under shaddock/pomelo, started with `shaddock start`', ()
     expect(
       notices.filter((line) => line.includes('connectorConfig.disconnectOnTimeout ignored')),
     ).toHaveLength(2);
+    // every process says once that it does not read proxyConfig; rpcFilters.rpcLog is reported
+    const proxyLines = notices.filter((line) => line.includes("app.set('proxyConfig') ignored"));
+    const speakers = proxyLines.map((line) => line.split(' ')[0]);
+    expect(new Set(speakers).size).toBe(proxyLines.length);
+    expect(speakers).toContain('[chat-server-1]');
+    const rpcLog = notices.filter(
+      (line) => line.startsWith('[chat-server-2]') && line.includes('rpcFilters.rpcLog'),
+    );
+    expect(rpcLog).toHaveLength(1);
   }, 60_000);
 });
 
