@@ -24,9 +24,6 @@ const IGNORED_SETTINGS: Readonly<Record<string, string>> = {
     'servers on other hosts are started by their own supervisor (shaddock server), not over ssh',
 };
 
-/** The settings the native application reads under the same name and meaning. */
-const NATIVE_SETTINGS = new Set(['sessionConfig', 'broadcastFilter', 'rpcTimeout', 'rpcDebugLog']);
-
 /** Hands a setting to the native application, adapted where its form differs; says so for one it ignores. */
 export function giveSetting(
   native: Application,
@@ -37,7 +34,7 @@ export function giveSetting(
 ): void {
   if (key === 'errorHandler' || key === 'globalErrorHandler') {
     if (typeof value === 'function') native.set(key, adaptErrorHandler(value as PomeloErrorHandler, report));
-  } else if (NATIVE_SETTINGS.has(key) || native.get(key) === undefined) {
+  } else {
     native.set(key, value);
   }
   const ignored = IGNORED_SETTINGS[key];
