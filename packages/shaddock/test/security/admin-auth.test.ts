@@ -2,9 +2,10 @@
 // passwords guessed, a monitor without the cluster secret, `add` carrying Node options, a read-only
 // user reaching for `stop`, and a development cluster without any admin user.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { recordingProxy } from '@shaddock/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdminClient, formatPasswordKey } from '../../src/admin/index.js';
 import { runCli } from '../../src/cli/index.js';
@@ -41,25 +42,6 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   let err = '';
   const code = await runCli(args, { out: (text) => (out += text), err: (text) => (err += text) });
   return { code, out, err };
-}
-
-/** A TCP proxy to `port` that records every byte the client sent through it. */
-async function recordingProxy(port: number): Promise<{ port: number; recorded: () => Buffer }> {
-  const chunks: Buffer[] = [];
-  const proxy: Server = createServer((client) => {
-    const upstream = connect({ host: '127.0.0.1', port });
-    client.on('data', (chunk: Buffer) => chunks.push(Buffer.from(chunk)));
-    client.pipe(upstream).pipe(client);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
-  const address = proxy.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : 0,
-    recorded: () => Buffer.concat(chunks),
-  };
 }
 
 /** Writes `bytes` on a new socket to `port`; resolves with every frame the master sent back, once it closed. */
@@ -100,6 +82,7 @@ describe('admin login', () => {
     const { master, status } = logged();
     await master.start();
     const proxy = await recordingProxy(master.port);
+    cleanups.push(() => proxy.close());
     const client = await AdminClient.connect({ host: '127.0.0.1', port: proxy.port, ...ADMIN });
     expect((await client.list()).map((row) => row.id)).toEqual(['master-1', 'chat-1']);
     await client.stop(['chat-1'], 5_000).catch(() => {});

@@ -6,7 +6,6 @@
 // checks what happened before it (a trickle that never finished, a send buffer never drained),
 // and a time only as a generous upper bound.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -17,6 +16,19 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@shaddock/client';
 import { HandshakeCode, PackageDecoder, ProtocolErrorCode } from '@shaddock/protocol';
+import {
+  BINARY,
+  CLOSE,
+  clientFrame,
+  closedUnanswered,
+  connected,
+  deepJson,
+  flood,
+  readServerFrame,
+  silent,
+  trickle,
+  upgradeRequest,
+} from '@shaddock/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { descriptorBudget, IpCounts, isLoopback } from '../../src/connector/admission.js';
 import {
@@ -46,7 +58,6 @@ import {
 } from '../connector-harness.js';
 import { FrontendCluster } from '../support/frontend-cluster.js';
 import { Message, type PinusClient } from '../support/pinus-client.js';
-import { BINARY, CLOSE, clientFrame, readServerFrame } from '../support/websocket-test-frames.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 const SHADDOCK_DIST = path.join(REPO, 'packages/shaddock/dist');
@@ -54,77 +65,6 @@ const SHADDOCK_DIST = path.join(REPO, 'packages/shaddock/dist');
 const JS_HANDSHAKE = { sys: { type: 'js-websocket', version: '0.0.1' }, user: {} };
 const handshakePackage = (request: object = JS_HANDSHAKE): Buffer =>
   Package.encode(Package.TYPE_HANDSHAKE, Buffer.from(JSON.stringify(request)));
-
-/** A WebSocket upgrade request, as a browser sends it. */
-const upgradeRequest = (headers: Record<string, string> = {}): Buffer =>
-  Buffer.from(
-    'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
-      Object.entries(headers)
-        .map(([name, value]) => `${name}: ${value}\r\n`)
-        .join('') +
-      '\r\n',
-  );
-
-/** JSON nested `depth` objects deep, as text (JSON.stringify would overflow the stack first). */
-const deepJson = (depth: number): Buffer =>
-  Buffer.from(`${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}`);
-
-/** A socket that writes `bytes` one byte every `everyMs`: what a slowloris does. */
-interface Trickle {
-  readonly socket: net.Socket;
-  /** Bytes sent so far. */
-  readonly sent: () => number;
-  /** Everything the server wrote. */
-  readonly received: () => Buffer;
-  /** Resolves once the socket is closed. */
-  readonly closed: Promise<void>;
-}
-
-function trickle(port: number, bytes: Uint8Array, everyMs: number, host = '127.0.0.1'): Trickle {
-  const socket = net.connect({ port, host });
-  socket.on('error', () => {});
-  let index = 0;
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const timer = setInterval(() => {
-    if (index < bytes.length && !socket.destroyed) socket.write(bytes.subarray(index, ++index));
-  }, everyMs);
-  const closed = new Promise<void>((resolve) =>
-    socket.on('close', () => {
-      clearInterval(timer);
-      resolve();
-    }),
-  );
-  return { socket, sent: () => index, received: () => Buffer.concat(chunks), closed };
-}
-
-/** Resolves once `socket` is connected (the server may not have accepted it yet). */
-function connected(socket: net.Socket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (!socket.connecting) resolve();
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-}
-
-/** A socket that connects and says nothing; resolves with it once connected. */
-async function silent(port: number, host = '127.0.0.1'): Promise<net.Socket> {
-  const socket = net.connect({ port, host });
-  socket.on('error', () => {});
-  await connected(socket);
-  return socket;
-}
-
-/** Whether the server closed `socket` without writing anything: resolves once it is closed. */
-function closedUnanswered(socket: net.Socket): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return new Promise((resolve) => {
-    if (socket.destroyed) resolve(Buffer.concat(chunks));
-    socket.once('close', () => resolve(Buffer.concat(chunks)));
-  });
-}
 
 /** A real client connected and answering, once the server has room for it (sockets closing let go of theirs). */
 async function eventuallyConnected(port: number, transport: Transport) {
@@ -383,27 +323,6 @@ describe('maxConnectionsPerIp', () => {
 
 const FLOOD_BYTES = 50 * 1024 * 1024;
 
-/**
- * Sends `flood` in 1 MiB pieces without waiting for the server, and samples how much of it the
- * client still holds unsent: a server that reads (and unmasks) drains it in a few hundred ms on
- * loopback; one that stops reading leaves nearly all of it here when it drops the socket.
- */
-function flood(socket: net.Socket, piece: Buffer): { heldAtClose: Promise<number> } {
-  for (let sent = 0; sent < FLOOD_BYTES; sent += piece.length) socket.write(piece);
-  let held = socket.writableLength;
-  const sampler = setInterval(() => {
-    held = socket.writableLength;
-  }, 20);
-  return {
-    heldAtClose: new Promise((resolve) =>
-      socket.once('close', () => {
-        clearInterval(sampler);
-        resolve(held);
-      }),
-    ),
-  };
-}
-
 describe('a refused client is not read any more', () => {
   afterEach(() => {
     vi.restoreAllMocks();
@@ -452,8 +371,7 @@ describe('a refused client is not read any more', () => {
       const refusedAt = performance.now();
       expect(handshake).toEqual({ code: HandshakeCode.OldClient });
       const before = unmasked;
-      const { heldAtClose } = flood(socket, clientFrame(BINARY, Buffer.alloc(1024 * 1024, 7)));
-      const held = await heldAtClose;
+      const held = await flood(socket, clientFrame(BINARY, Buffer.alloc(1024 * 1024, 7)), FLOOD_BYTES);
       expect(performance.now() - refusedAt).toBeLessThan(REFUSAL_LINGER_MS + 1500);
       expect(unmasked - before).toBe(0);
       expect(held).toBeGreaterThan(FLOOD_BYTES / 2);
@@ -476,8 +394,7 @@ describe('a refused client is not read any more', () => {
       socket.write(handshakePackage());
       await new Promise<void>((resolve) => socket.once('data', () => resolve()));
       const refusedAt = performance.now();
-      const { heldAtClose } = flood(socket, Buffer.alloc(1024 * 1024, 7));
-      const held = await heldAtClose;
+      const held = await flood(socket, Buffer.alloc(1024 * 1024, 7), FLOOD_BYTES);
       expect(performance.now() - refusedAt).toBeLessThan(REFUSAL_LINGER_MS + 1500);
       expect(decoded - before).toBeLessThan(handshakePackage().length + 1);
       expect(held).toBeGreaterThan(FLOOD_BYTES / 2);

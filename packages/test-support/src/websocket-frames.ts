@@ -1,7 +1,7 @@
 // RFC 6455 frames by hand, for tests: what a client writes (masked frames, close bodies) and a
 // reader of what the server writes (unmasked frames). One home for the frame reader's unit tests
-// (src/connector/websocket-frames.test.ts) and the connector's WebSocket tests; the values are
-// restated from the RFC, not taken from the implementation under test.
+// (packages/shaddock/src/connector/websocket-frames.test.ts), the connector's WebSocket tests and
+// the attack tests; the values are restated from the RFC, not taken from the implementation under test.
 
 export const CONTINUATION = 0x0;
 export const TEXT = 0x1;
