@@ -44,7 +44,14 @@ import { ErrorCode, ResponseCode } from '../../src/errors.js';
 import { FORWARD_MAX_DEPTH, nestedDeeperThan } from '../../src/handler/forward.js';
 import { memorySession, pipelineWith, request } from '../../src/handler/test-kit.js';
 import { createLogger, REPEAT_WINDOW_MS } from '../../src/logging/index.js';
+import { DEFAULT_PORT_LIMITS, MAX_CONTROL_FRAME } from '../../src/master/control-server.js';
+import { DEFAULT_RPC_MAX_FRAME_LENGTH, DEFAULT_RPC_MAX_PENDING_BYTES } from '../../src/rpc/protocol.js';
 import { type Session, SessionService } from '../../src/session/index.js';
+import {
+  DEFAULT_HANDSHAKE_IDLE_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  MAX_HANDSHAKE_FRAME,
+} from '../../src/transport/index.js';
 import {
   ECHO,
   eventually,
@@ -720,5 +727,20 @@ describe('docs/limits.md agrees with the code', () => {
     expect(limitRow('forwarded body depth')[3]).toBe(`${FORWARD_MAX_DEPTH} levels`);
     expect(limitRow('log repeats')[3]).toBe(`${REPEAT_WINDOW_MS / 1000} s`);
     expect(limitRow('`max-connections`')[3]).toBe('none');
+  });
+
+  it('gives the RPC and master ports the defaults the code has', () => {
+    const mib = (bytes: number) => `${bytes / 1024 / 1024} MiB`;
+    const seconds = (ms: number) => `${ms / 1000} s`;
+    expect(limitRow('forwarded body size')[3]).toBe(mib(DEFAULT_RPC_MAX_FRAME_LENGTH));
+    expect(limitRow('RPC frame before authentication')[3]).toBe(`${MAX_HANDSHAKE_FRAME / 1024} KiB`);
+    expect(limitRow('RPC idle before authentication')[3]).toBe(seconds(DEFAULT_HANDSHAKE_IDLE_MS));
+    expect(limitRow('RPC handshake deadline')[3]).toBe(seconds(DEFAULT_HANDSHAKE_TIMEOUT_MS));
+    expect(limitRow('RPC frame size')[3]).toBe(mib(DEFAULT_RPC_MAX_FRAME_LENGTH));
+    expect(limitRow('RPC pending bytes')[3]).toBe(mib(DEFAULT_RPC_MAX_PENDING_BYTES));
+    expect(limitRow('master frame size')[3]).toBe(mib(MAX_CONTROL_FRAME));
+    expect(limitRow('master idle before proof')[3]).toBe(seconds(DEFAULT_PORT_LIMITS.idleMs));
+    expect(limitRow('master handshake deadline')[3]).toBe(seconds(DEFAULT_PORT_LIMITS.handshakeMs));
+    expect(limitRow('master pending bytes')[3]).toBe(mib(DEFAULT_PORT_LIMITS.maxPendingBytes));
   });
 });
