@@ -1,7 +1,9 @@
 // Runs the built chat example (dist/) as real processes for the tests: a temporary app folder with
 // config/ on free ports of 127.0.0.1 and `dist` linked to the example's, and a stop that always
-// leaves no process behind. Two ways: `startChatCluster`, the master started as
-// `node <folder>/dist/app.js env=test` (the one-machine cluster); `startScaleChatCluster`, the
+// leaves no process behind. Three ways: `startChatCluster`, the master started as
+// `node <folder>/dist/app.js env=test` (the one-machine cluster); `startProductionChatCluster`,
+// the same for the `production` environment of the example's config/ (moved to 127.0.0.1, with a
+// cluster secret and an admin user), for the attack tests; `startScaleChatCluster`, the
 // `scale` environment (NATS and Redis, no master), every server its own
 // `shaddock server --env scale --id <id> --dir <folder>`. (A small local copy of what
 // packages/shaddock/test/support does: the lint rule keeps examples from importing another
