@@ -200,7 +200,7 @@ describe("an outsider on the servers' RPC ports", () => {
         rawLink(port).then(async (link) => {
           link.socket.write(Buffer.concat([frame(call), frame(call)]));
           await link.closed;
-          expect(link.frames).toEqual([['challenge', 1, expect.any(Uint8Array)]]);
+          expectOnlyTheChallenge(link.frames);
         }),
       );
       // patient: it reads the challenge, then calls
@@ -209,7 +209,7 @@ describe("an outsider on the servers' RPC ports", () => {
           await waitFor('the challenge', () => link.frames[0]);
           link.socket.write(frame(call));
           await link.closed;
-          expect(link.frames).toHaveLength(1);
+          expectOnlyTheChallenge(link.frames);
         }),
       );
       // a well-formed answer under the well-known development secret, the call right behind it
@@ -234,7 +234,7 @@ describe("an outsider on the servers' RPC ports", () => {
             Buffer.concat([frame(['answer', 'connector-server-1', clientNonce, proof]), frame(call)]),
           );
           await link.closed;
-          expect(link.frames).toHaveLength(1);
+          expectOnlyTheChallenge(link.frames);
         }),
       );
     }
@@ -305,10 +305,7 @@ describe("an outsider on the servers' RPC ports", () => {
       for (const [index, link] of links.entries()) {
         // most of the 59 MB never left this process: the server stopped reading at the header
         expect(await held[index]).toBeGreaterThan(30 * 1024 * 1024);
-        // the challenge at most (cut with unread bytes, the socket may be reset before it is read)
-        expect(link.frames).toEqual(
-          link.frames.length === 0 ? [] : [['challenge', 1, expect.any(Uint8Array)]],
-        );
+        expectOnlyTheChallenge(link.frames);
       }
     } finally {
       clearInterval(sampler);
@@ -351,6 +348,15 @@ describe("an outsider on the servers' RPC ports", () => {
     expect(halfSent.frames).toHaveLength(1);
   });
 });
+
+/**
+ * What an outsider gets from an RPC port: the challenge, and nothing after it, ever (no hello, no
+ * reply). It may not even get that: a socket closed with the attacker's bytes unread is reset, and
+ * the reset can overtake the challenge.
+ */
+function expectOnlyTheChallenge(frames: unknown[]): void {
+  expect(frames).toEqual(frames.length === 0 ? [] : [['challenge', 1, expect.any(Uint8Array)]]);
+}
 
 /** A connection to a server's RPC port that proves the cluster secret, as the cluster's own servers do. */
 async function memberLink(port: number, peer: string) {
