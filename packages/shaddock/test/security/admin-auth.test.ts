@@ -65,6 +65,7 @@ function replay(port: number, bytes: Buffer): Promise<Record<string, unknown>[]>
 async function attempt(
   port: number,
   password: string,
+  refusals: readonly string[] = [ErrorCode.AdminUnauthorized],
 ): Promise<{ ms: number; ok: boolean; message: string }> {
   const started = performance.now();
   try {
@@ -72,7 +73,7 @@ async function attempt(
     await client.close();
     return { ms: performance.now() - started, ok: true, message: '' };
   } catch (error) {
-    expect(error).toMatchObject({ code: ErrorCode.AdminUnauthorized });
+    expect(refusals).toContain((error as { code?: unknown }).code);
     return { ms: performance.now() - started, ok: false, message: (error as Error).message };
   }
 }
@@ -133,7 +134,11 @@ describe('admin login', () => {
     const { master } = logged();
     await master.start();
     const results = await Promise.all(
-      Array.from({ length: 24 }, (_, index) => attempt(master.port, `burst ${index}`)),
+      // a guess still waiting its turn at the port's 5 s handshake deadline (a loaded machine) is
+      // cut there: refused all the same
+      Array.from({ length: 24 }, (_, index) =>
+        attempt(master.port, `burst ${index}`, [ErrorCode.AdminUnauthorized, ErrorCode.MasterUnreachable]),
+      ),
     );
     const checked = results.filter((entry) => entry.message === 'wrong username or password');
     expect(checked.length).toBeLessThanOrEqual(5);
