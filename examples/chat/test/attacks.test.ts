@@ -9,19 +9,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@shaddock/client';
 import {
   BINARY,
-  CLOSE,
   clientFrame,
   closedUnanswered,
   deepJson,
   flood,
+  handmadeWebSocket,
   Package,
-  readServerFrame,
   recordingProxy,
   silent,
   trickle,
@@ -521,33 +519,17 @@ describe('the client ports', () => {
 
     const pid = cluster.pidOf('connector-server-1') as number;
     const before = residentBytes(pid);
-    const socket = net.connect({ port: clientPort('connector-server-1'), host: '127.0.0.1' });
-    socket.on('error', () => {});
-    cleanups.push(() => socket.destroy());
-    let pending = Buffer.alloc(0);
-    let upgraded = false;
-    let handshake: unknown;
-    const closeFrame = new Promise<void>((resolve) =>
-      socket.on('data', (chunk: Buffer) => {
-        pending = Buffer.concat([pending, chunk]);
-        if (!upgraded) {
-          const head = pending.indexOf('\r\n\r\n');
-          if (head < 0) return;
-          upgraded = pending.toString('latin1').startsWith('HTTP/1.1 101 ');
-          pending = pending.subarray(head + 4);
-        }
-        for (let read = readServerFrame(pending); read !== undefined; read = readServerFrame(pending)) {
-          pending = pending.subarray(read.bytes.length);
-          if (read.opcode === BINARY) handshake = JSON.parse(read.payload.subarray(4).toString('utf8'));
-          if (read.opcode === CLOSE) resolve();
-        }
-      }),
+    const { socket, status, frames, closeFrame } = handmadeWebSocket(
+      clientPort('connector-server-1'),
+      upgradeRequest(),
+      [clientFrame(BINARY, Package.encode(Package.TYPE_HANDSHAKE, Buffer.from('{"user":{}}')))],
     );
-    socket.write(upgradeRequest());
-    socket.write(clientFrame(BINARY, Package.encode(Package.TYPE_HANDSHAKE, Buffer.from('{"user":{}}'))));
+    cleanups.push(() => socket.destroy());
     await closeFrame;
-    expect(upgraded).toBe(true);
-    expect(handshake).toEqual({ code: 500 });
+    expect(status()).toMatch(/^HTTP\/1\.1 101 /);
+    const answer = frames.find((frame) => frame.opcode === BINARY);
+    // the payload is one Pomelo package: a 4-byte head, then the JSON
+    expect(JSON.parse(answer?.payload.subarray(4).toString('utf8') ?? 'null')).toEqual({ code: 500 });
     // 50 MB of frames after the refusal: the server reads none of it and drops the socket
     const refusedAt = performance.now();
     const bytes = 50 * 1024 * 1024;

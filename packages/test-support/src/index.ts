@@ -46,6 +46,8 @@ export {
   CONTINUATION,
   clientFrame,
   closeBody,
+  type HandmadeWebSocket,
+  handmadeWebSocket,
   MASK,
   PING,
   PONG,

@@ -18,13 +18,12 @@ import { connect } from '@shaddock/client';
 import { HandshakeCode, PackageDecoder, ProtocolErrorCode } from '@shaddock/protocol';
 import {
   BINARY,
-  CLOSE,
   clientFrame,
   closedUnanswered,
   connected,
   deepJson,
   flood,
-  readServerFrame,
+  handmadeWebSocket,
   silent,
   trickle,
   upgradeRequest,
@@ -346,35 +345,15 @@ describe('a refused client is not read any more', () => {
         unmasked += chunk.length;
         return push.call(this, chunk);
       });
-      const socket = net.connect({ port: harness.port, host: '127.0.0.1' });
-      socket.on('error', () => {});
-      let pending = Buffer.alloc(0);
-      let upgraded = false;
-      let handshake: object | undefined;
-      const closeFrame = new Promise<void>((resolve) =>
-        socket.on('data', (chunk: Buffer) => {
-          pending = Buffer.concat([pending, chunk]);
-          if (!upgraded) {
-            const head = pending.indexOf('\r\n\r\n');
-            if (head < 0) return;
-            expect(pending.toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
-            pending = pending.subarray(head + 4);
-            upgraded = true;
-          }
-          for (let frame = readServerFrame(pending); frame !== undefined; frame = readServerFrame(pending)) {
-            pending = pending.subarray(frame.bytes.length);
-            if (frame.opcode === BINARY) {
-              const decoded = Package.decode(frame.payload);
-              const first = Array.isArray(decoded) ? decoded[0] : decoded;
-              handshake = JSON.parse(String(first?.body ?? ''));
-            }
-            if (frame.opcode === CLOSE) resolve();
-          }
-        }),
-      );
-      socket.write(upgradeRequest());
-      socket.write(clientFrame(BINARY, handshakePackage()));
+      const { socket, status, frames, closeFrame } = handmadeWebSocket(harness.port, upgradeRequest(), [
+        clientFrame(BINARY, handshakePackage()),
+      ]);
       await closeFrame;
+      expect(status()).toMatch(/^HTTP\/1\.1 101 /);
+      const answer = frames.find((frame) => frame.opcode === BINARY);
+      const decoded = answer === undefined ? undefined : Package.decode(answer.payload);
+      const first = Array.isArray(decoded) ? decoded[0] : decoded;
+      const handshake: unknown = JSON.parse(String(first?.body ?? ''));
       const refusedAt = performance.now();
       expect(handshake).toEqual({ code: HandshakeCode.OldClient });
       const before = unmasked;
