@@ -9,9 +9,9 @@ import net from 'node:net';
 import { type Client, connect } from '@shaddock/client';
 import { decodePinusPackages, Message, Package, splitPackages } from '@shaddock/test-support';
 import { FrameReader, FrameWriter } from 'shaddock/internal';
-import type { ChatPushes } from '../src/app/chat-protocol.js';
 import type { ChatApi } from '../src/web/chat-api.js';
 import { waitFor } from './chat-cluster.js';
+import { enterAs, type Push } from './chat-user.js';
 
 /** One frame of the RPC framing, `value` as msgpack. */
 export function frame(value: unknown): Buffer {
@@ -143,8 +143,6 @@ export class RawPomelo {
   }
 }
 
-type Push = { [Route in keyof ChatPushes]: { route: Route; body: ChatPushes[Route] } }[keyof ChatPushes];
-
 /** A user in a room, through the gate as the page does, and every push it received. */
 export interface ChatUser {
   readonly name: string;
@@ -172,11 +170,6 @@ export async function enterRoom(gatePort: number, name: string, rid: string): Pr
   client.events.on('disconnected', () => {
     open = false;
   });
-  const pushes: Push[] = [];
-  client.on('onAdd', (body) => pushes.push({ route: 'onAdd', body }));
-  client.on('onLeave', (body) => pushes.push({ route: 'onLeave', body }));
-  client.on('onChat', (body) => pushes.push({ route: 'onChat', body }));
-  const reply = await client.request('connector.entryHandler.enter', { username: name, rid });
-  if (reply.code !== 200) throw new Error(`${name} could not enter ${rid}: ${reply.message}`);
-  return { name, port: entry.port, client, users: reply.users, pushes, kicks, open: () => open };
+  const { users, pushes } = await enterAs(client, name, rid);
+  return { name, port: entry.port, client, users, pushes, kicks, open: () => open };
 }
