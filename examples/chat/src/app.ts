@@ -28,8 +28,11 @@ app.configure('all', 'gate|connector', (app) => {
   app.set('connectorConfig', {
     heartbeat: 10,
     rateLimit: { requests: 20, perMs: 1_000 },
-    // In production and on Kubernetes, clients come from other machines: take every interface.
-    ...(app.env === 'production' || app.env === 'kubernetes' ? { listenHost: '0.0.0.0' } : {}),
+    // In production and on Kubernetes, clients come from other machines: take every interface
+    // (CHAT_LISTEN_HOST names one instead: the attack tests run production on 127.0.0.1 only).
+    ...(app.env === 'production' || app.env === 'kubernetes'
+      ? { listenHost: process.env['CHAT_LISTEN_HOST'] || '0.0.0.0' }
+      : {}),
   } satisfies ConnectorConfig);
 });
 app.configure('all', 'gate', (app) => app.load(webServer));

@@ -1,7 +1,9 @@
 // Runs the built chat example (dist/) as real processes for the tests: a temporary app folder with
 // config/ on free ports of 127.0.0.1 and `dist` linked to the example's, and a stop that always
-// leaves no process behind. Two ways: `startChatCluster`, the master started as
-// `node <folder>/dist/app.js env=test` (the one-machine cluster); `startScaleChatCluster`, the
+// leaves no process behind. Three ways: `startChatCluster`, the master started as
+// `node <folder>/dist/app.js env=test` (the one-machine cluster); `startProductionChatCluster`,
+// the same for the `production` environment of the example's config/ (moved to 127.0.0.1, with a
+// cluster secret and an admin user), for the attack tests; `startScaleChatCluster`, the
 // `scale` environment (NATS and Redis, no master), every server its own
 // `shaddock server --env scale --id <id> --dir <folder>`. (A small local copy of what
 // packages/shaddock/test/support does: the lint rule keeps examples from importing another
@@ -24,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 
 const EXAMPLE = fileURLToPath(new URL('..', import.meta.url));
 /** The `shaddock` command of the framework the example depends on (`<package>/bin/shaddock.js`). */
-const SHADDOCK_BIN = join(
+export const SHADDOCK_BIN = join(
   dirname(createRequire(join(EXAMPLE, 'package.json')).resolve('shaddock')),
   '..',
   'bin',
@@ -193,10 +195,76 @@ export async function startChatCluster(): Promise<ChatCluster> {
   const host = '127.0.0.1';
   const { servers, gatePort, webPort } = await testServers(host, { 'auto-restart': true });
   const dir = await writeAppFolder('test', host, servers);
-
   const environment: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test' };
   delete environment['SHADDOCK_ADMIN_USER'];
-  const master: ChildProcess = spawn(process.execPath, [join(dir, 'dist', 'app.js'), 'env=test'], {
+  return runMaster(dir, 'test', environment, servers, { host, port: gatePort, webPort });
+}
+
+/** How {@link startProductionChatCluster} runs the example's production environment. */
+export interface ProductionOptions {
+  /** `SHADDOCK_CLUSTER_SECRET` (production refuses to start without one). */
+  readonly secret: string;
+  /** `SHADDOCK_ADMIN_USER` of the master, `user:password` (production has no admin user otherwise). */
+  readonly adminUser: string;
+  /** Fields laid over each connector's production entry (a lower `max-connections`, …). */
+  readonly connectorFields?: Record<string, unknown>;
+}
+
+/**
+ * Starts the example's `production` environment as its config/ describes it (the same servers
+ * with the same fields: `max-connections`, `auto-restart`, …), under `NODE_ENV=production` with a
+ * cluster secret and an admin user from the environment, moved to 127.0.0.1 only: every `host`
+ * and `clientHost`, the connectors' client ports (`CHAT_LISTEN_HOST`), on free ports. Server ids
+ * are the file's (`connector-server-1`, …).
+ */
+export async function startProductionChatCluster(options: ProductionOptions): Promise<ChatCluster> {
+  const env = 'production';
+  const host = '127.0.0.1';
+  const config = (name: string): Record<string, unknown> =>
+    (
+      JSON.parse(readFileSync(join(EXAMPLE, 'config', name), 'utf8')) as Record<
+        string,
+        Record<string, unknown>
+      >
+    )[env] ?? {};
+  const servers: Record<string, ServerEntry[]> = {};
+  for (const [serverType, entries] of Object.entries(
+    config('servers.json') as Record<string, ServerEntry[]>,
+  )) {
+    servers[serverType] = [];
+    for (const entry of entries) {
+      const moved: ServerEntry = { ...entry, host };
+      if (entry['clientHost'] !== undefined) moved['clientHost'] = host;
+      for (const port of ['port', 'clientPort', 'webPort'] as const) {
+        if (entry[port] !== undefined) moved[port] = await freePort();
+      }
+      servers[serverType].push(serverType === 'connector' ? { ...moved, ...options.connectorFields } : moved);
+    }
+  }
+  const gate = servers['gate']?.[0];
+  if (gate?.clientPort === undefined || typeof gate['webPort'] !== 'number') {
+    throw new Error('config/servers.json: the production gate has no clientPort or webPort');
+  }
+  const dir = await writeAppFolder(env, host, servers, { [env]: config('cluster.json') });
+  const environment: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: env,
+    SHADDOCK_CLUSTER_SECRET: options.secret,
+    SHADDOCK_ADMIN_USER: options.adminUser,
+    CHAT_LISTEN_HOST: host,
+  };
+  return runMaster(dir, env, environment, servers, { host, port: gate.clientPort, webPort: gate['webPort'] });
+}
+
+/** Runs `node <dir>/dist/app.js env=<env>` (the master, which starts every server) and resolves once the cluster is up. */
+async function runMaster(
+  dir: string,
+  env: string,
+  environment: NodeJS.ProcessEnv,
+  servers: Record<string, ServerEntry[]>,
+  gate: { host: string; port: number; webPort: number },
+): Promise<ChatCluster> {
+  const master: ChildProcess = spawn(process.execPath, [join(dir, 'dist', 'app.js'), `env=${env}`], {
     cwd: dir,
     env: environment,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -251,8 +319,8 @@ export async function startChatCluster(): Promise<ChatCluster> {
   const list = serverList(servers);
   return {
     dir,
-    gate: { host, port: gatePort },
-    web: `http://${host}:${webPort}/`,
+    gate: { host: gate.host, port: gate.port },
+    web: `http://${gate.host}:${gate.webPort}/`,
     servers: list,
     get pids() {
       return [...pids];

@@ -10,8 +10,7 @@ import type { ChatPushes } from '../src/app/chat-protocol.js';
 import type { ChatApi } from '../src/web/chat-api.js';
 import { ChatRoom, type ChatRoomListener, type ConnectionStatus } from '../src/web/chat-room.js';
 import { alive, type ChatCluster, startChatCluster, waitFor } from './chat-cluster.js';
-
-type Push = { [Route in keyof ChatPushes]: { route: Route; body: ChatPushes[Route] } }[keyof ChatPushes];
+import { enterAs, type Push } from './chat-user.js';
 
 /** A logged-in client and every push it received, in order. */
 interface User {
@@ -59,13 +58,8 @@ async function queryEntry(username: string, transport: TransportKind = 'ws'): Pr
 async function login(name: string, rid: string, transport: TransportKind = 'ws'): Promise<User> {
   const port = await queryEntry(name, transport);
   const client = await open(port, transport);
-  const pushes: Push[] = [];
-  client.on('onAdd', (body) => pushes.push({ route: 'onAdd', body }));
-  client.on('onLeave', (body) => pushes.push({ route: 'onLeave', body }));
-  client.on('onChat', (body) => pushes.push({ route: 'onChat', body }));
-  const reply = await client.request('connector.entryHandler.enter', { username: name, rid });
-  if (reply.code !== 200) throw new Error(`${name} could not enter ${rid}: ${reply.message}`);
-  return { name, client, port, users: reply.users, pushes };
+  const { users, pushes } = await enterAs(client, name, rid);
+  return { name, client, port, users, pushes };
 }
 
 /** Waits until `user` has received this push (route and body equal). */

@@ -11,7 +11,6 @@ import { isDeepStrictEqual } from 'node:util';
 import { type Client, connect } from '@shaddock/client';
 import { ConsistentHashRouter, LocalMembership } from 'shaddock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatPushes } from '../src/app/chat-protocol.js';
 import type { ChatApi } from '../src/web/chat-api.js';
 import {
   alive,
@@ -20,6 +19,7 @@ import {
   startScaleChatCluster,
   waitFor,
 } from './chat-cluster.js';
+import { enterAs, type Push } from './chat-user.js';
 import {
   clusterKeys,
   deleteClusterBuckets,
@@ -27,8 +27,6 @@ import {
   redisCommands,
   servicesProblem,
 } from './scale-services.js';
-
-type Push = { [Route in keyof ChatPushes]: { route: Route; body: ChatPushes[Route] } }[keyof ChatPushes];
 
 /** A logged-in client and every push it received, in order. */
 interface User {
@@ -95,13 +93,8 @@ describe.skipIf(problem !== undefined && !inCi)('the chat example, scaled out wi
   async function login(name: string, rid: string): Promise<User> {
     const port = await queryEntry(name);
     const client = await open(port);
-    const pushes: Push[] = [];
-    client.on('onAdd', (body) => pushes.push({ route: 'onAdd', body }));
-    client.on('onLeave', (body) => pushes.push({ route: 'onLeave', body }));
-    client.on('onChat', (body) => pushes.push({ route: 'onChat', body }));
-    const reply = await client.request('connector.entryHandler.enter', { username: name, rid });
-    if (reply.code !== 200) throw new Error(`${name} could not enter ${rid}: ${reply.message}`);
-    return { name, client, port, users: reply.users, pushes };
+    const { users, pushes } = await enterAs(client, name, rid);
+    return { name, client, port, users, pushes };
   }
 
   /** Waits until `user` has received this push (route and body equal). */

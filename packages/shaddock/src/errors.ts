@@ -147,6 +147,27 @@ export class NoServerForRoute extends ShaddockError {
   }
 }
 
+/**
+ * A frame larger than its receiver's bound (`rpc.maxFrameLength`), refused by the sender once it
+ * was encoded: nothing was written, the connection goes on. Its size is known only then, so no
+ * message is measured beforehand.
+ */
+export class FrameTooLarge extends ShaddockError {
+  override name = 'FrameTooLarge';
+  /** The payload's bytes. */
+  readonly frameLength: number;
+  /** The receiver's bound. */
+  readonly maxFrameLength: number;
+  constructor(frameLength: number, maxFrameLength: number) {
+    super(
+      ErrorCode.RpcProtocol,
+      `a frame of ${frameLength} bytes exceeds the receiver's maxFrameLength ${maxFrameLength}`,
+    );
+    this.frameLength = frameLength;
+    this.maxFrameLength = maxFrameLength;
+  }
+}
+
 // handler/
 
 /**

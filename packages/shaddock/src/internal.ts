@@ -12,6 +12,7 @@ export {
 } from './rpc/index.js';
 export {
   clusterProof,
+  DEFAULT_HANDSHAKE_IDLE_MS,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_FRAME_LENGTH,
   DEVELOPMENT_CLUSTER_SECRET,
@@ -20,6 +21,7 @@ export {
   FrameReader,
   FrameWriter,
   type HandshakeRefusal,
+  MAX_HANDSHAKE_FRAME,
   NONCE_LENGTH,
   newNonce,
   type PayloadHandler,
@@ -27,5 +29,6 @@ export {
   type PayloadWriter,
   proofMatches,
   RefusalReason,
+  RPC_PURPOSE,
   secretOrDevelopment,
 } from './transport/index.js';

@@ -4,6 +4,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { JsonObject } from '@shaddock/protocol';
+import {
+  BINARY,
+  CLOSE,
+  type ClientFrameOptions,
+  CONTINUATION,
+  clientFrame,
+  closeBody,
+  PING,
+  PONG,
+  readServerFrame,
+  type ServerFrame,
+  TEXT,
+} from '@shaddock/test-support';
 import { describe, expect, it } from 'vitest';
 import type { ConnectorConfig } from '../src/connector/index.js';
 import { encodeBinaryFrame } from '../src/connector/websocket-frames.js';
@@ -24,19 +37,6 @@ import {
   sessionsOf,
   withConnector,
 } from './connector-harness.js';
-import {
-  BINARY,
-  CLOSE,
-  type ClientFrameOptions,
-  CONTINUATION,
-  clientFrame,
-  closeBody,
-  PING,
-  PONG,
-  readServerFrame,
-  type ServerFrame,
-  TEXT,
-} from './support/websocket-test-frames.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 

@@ -6,7 +6,23 @@
  * strict settings. So they are loaded untyped and described here, once: the parts in use, as their
  * built code behaves. Code that imports their built entries instead (the benchmarks) gets the same
  * types from `pinus-modules.d.ts`.
+ *
+ * Also what an attacker does on a socket (`attack.ts`) and RFC 6455 frames by hand
+ * (`websocket-frames.ts`): the framework's security tests and the examples' attack tests share them.
  */
+
+export {
+  closedUnanswered,
+  connected,
+  deepJson,
+  flood,
+  type RecordingProxy,
+  recordingProxy,
+  silent,
+  type Trickle,
+  trickle,
+  upgradeRequest,
+} from './attack.js';
 
 export {
   type ParsedProtos,
@@ -23,3 +39,19 @@ export {
   type PinusProtocol,
   splitPackages,
 } from './pinus-protocol.js';
+export {
+  BINARY,
+  CLOSE,
+  type ClientFrameOptions,
+  CONTINUATION,
+  clientFrame,
+  closeBody,
+  type HandmadeWebSocket,
+  handmadeWebSocket,
+  MASK,
+  PING,
+  PONG,
+  readServerFrame,
+  type ServerFrame,
+  TEXT,
+} from './websocket-frames.js';

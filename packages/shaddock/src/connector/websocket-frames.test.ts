@@ -1,4 +1,3 @@
-import { describe, expect, it } from 'vitest';
 import {
   BINARY,
   CLOSE,
@@ -11,7 +10,8 @@ import {
   readServerFrame,
   type ServerFrame,
   TEXT,
-} from '../../test/support/websocket-test-frames.js';
+} from '@shaddock/test-support';
+import { describe, expect, it } from 'vitest';
 import {
   CloseCode,
   encodeBinaryFrame,

@@ -1,6 +1,6 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ResponseCode } from '../errors.js';
+import { ErrorCode, ResponseCode } from '../errors.js';
 import type { ServerInfo } from '../membership/index.js';
 import {
   createRpcProxy,
@@ -43,7 +43,10 @@ async function startChat(id: string): Promise<{ app: Application; info: ServerIn
 }
 
 /** A connector frontend whose RPC client reaches `backends`; `area` is configured but never runs. */
-function startConnector(backends: ServerInfo[]): {
+function startConnector(
+  backends: ServerInfo[],
+  maxFrameLength?: number,
+): {
   app: TestApplication;
   pipeline: HandlerPipeline;
   log: RecordingLogger;
@@ -56,6 +59,7 @@ function startConnector(backends: ServerInfo[]): {
     membership: app.membership,
     routes: app.routes,
     timeout: 2000,
+    ...(maxFrameLength === undefined ? {} : { maxFrameLength }),
   });
   cleanups.push(() => client.close());
   app.services.provide('rpcClient', client);
@@ -207,6 +211,42 @@ describe('forwarding to a backend over RPC', () => {
     expect(
       await pipeline.handleClientMessage(session, { id: 2, route: 'chat.chatHandler.send', body: { n: 2 } }),
     ).toMatchObject({ server: 'chat-1', echo: { n: 2 } });
+    expect(chat.log.records).toEqual([]);
+  });
+
+  it("answers a body too large for the cluster's RPC frames with 400 and a named code, unsent; the link goes on", async () => {
+    const chat = await startChat('chat-1');
+    const { app, pipeline, log } = startConnector([chat.info], 64 * 1024);
+    const session = clientSession('alice');
+    // one message through first: the link is up, and must stay so
+    expect(
+      await pipeline.handleClientMessage(session, { id: 1, route: 'chat.chatHandler.send', body: { n: 1 } }),
+    ).toMatchObject({ echo: { n: 1 } });
+    const big = { text: 'x'.repeat(100 * 1024) };
+    const answered = await pipeline.handleClientMessage(session, {
+      id: 2,
+      route: 'chat.chatHandler.send',
+      body: big,
+    });
+    expect(answered).toEqual({
+      code: ResponseCode.BadRequest,
+      message: expect.stringMatching(
+        /^chat\.chatHandler\.send: the body cannot be forwarded: its RPC frame of \d+ bytes is over the cluster's limit of 65536/,
+      ),
+    });
+    expect(log.records).toEqual([
+      expect.objectContaining({ level: 20, code: ResponseCode.BadRequest, route: 'chat.chatHandler.send' }),
+    ]);
+    // a notify with it is dropped the same way; the error a handler sees carries the named code
+    await pipeline.handleClientMessage(session, { id: 0, route: 'chat.chatHandler.send', body: big });
+    app.set('globalErrorHandler', (error: unknown) => ({ named: (error as { code: string }).code }));
+    expect(
+      await pipeline.handleClientMessage(session, { id: 4, route: 'chat.chatHandler.send', body: big }),
+    ).toEqual({ named: ErrorCode.BodyNotForwardable });
+    // then the same link serves the next message
+    expect(
+      await pipeline.handleClientMessage(session, { id: 3, route: 'chat.chatHandler.send', body: { n: 3 } }),
+    ).toMatchObject({ server: 'chat-1', echo: { n: 3 } });
     expect(chat.log.records).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import type { JsonObject } from '@shaddock/protocol';
 import {
   ErrorCode,
+  FrameTooLarge,
   NoServerForRoute,
   RemoteError,
   RequestError,
@@ -27,7 +28,8 @@ import type { ForwardedResponse } from './message-remote.js';
  * forward) it marks the context failed and answers the backend's body, as a failed handler here
  * answers its error body to the filters around it; without one it rejects with it. No server, or a
  * lost one, rejects with a `RequestError` (502, 504, 404); a body the RPC layer cannot carry
- * (nested deeper than {@link FORWARD_MAX_DEPTH}) with a 400, the client's error.
+ * (nested deeper than {@link FORWARD_MAX_DEPTH}, or a frame over the cluster's `rpc.maxFrameLength`)
+ * with a 400, the client's error.
  */
 export async function forwardMessage(
   app: Kernel,
@@ -78,7 +80,17 @@ export const FORWARD_MAX_DEPTH = 512;
 function forwardError(app: Kernel, serverType: string, message: ClientMessage, error: unknown): RequestError {
   const route = message.route;
   if (error instanceof NoServerForRoute && !isKnownType(app, serverType)) return unknownRoute(route);
-  // Checked only once the RPC layer refused the call: the request path never walks a body.
+  // Checked only once the RPC layer refused the call: the request path never walks or measures a
+  // body (the sender knows a frame's size once it is encoded, and refuses it there, unsent).
+  const tooLarge = frameTooLarge(error);
+  if (tooLarge !== undefined) {
+    return new RequestError(
+      ErrorCode.BodyNotForwardable,
+      ResponseCode.BadRequest,
+      `${route}: the body cannot be forwarded: its RPC frame of ${tooLarge.frameLength} bytes is over the cluster's limit of ${tooLarge.maxFrameLength} (rpc.maxFrameLength)`,
+      { cause: error },
+    );
+  }
   if (
     error instanceof ShaddockError &&
     error.code === ErrorCode.RpcProtocol &&
@@ -113,6 +125,13 @@ function forwardError(app: Kernel, serverType: string, message: ClientMessage, e
     `${route}: no ${serverType} server can take it (${messageOf(error)})`,
     { cause: error },
   );
+}
+
+/** The sender's refusal of an oversize frame behind `error` (the RPC client wraps it), if that is what it is. */
+function frameTooLarge(error: unknown): FrameTooLarge | undefined {
+  if (error instanceof FrameTooLarge) return error;
+  if (error instanceof ShaddockError && error.cause instanceof FrameTooLarge) return error.cause;
+  return undefined;
 }
 
 /** Whether objects and arrays nest deeper than `limit` in `value`; walked without recursion, stopping at the first such path. */

@@ -1,4 +1,4 @@
-import { ErrorCode, ShaddockError } from '../errors.js';
+import { FrameTooLarge } from '../errors.js';
 import { FRAME_HEADER_LENGTH, packValue } from './frame-codec.js';
 
 /**
@@ -197,11 +197,8 @@ export class FrameWriter implements PayloadWriter {
     }
   }
 
-  #oversize(length: number): ShaddockError {
-    return new ShaddockError(
-      ErrorCode.RpcProtocol,
-      `a frame of ${length} bytes exceeds the receiver's maxFrameLength ${this.maxFrameLength}`,
-    );
+  #oversize(length: number): FrameTooLarge {
+    return new FrameTooLarge(length, this.maxFrameLength);
   }
 
   #checkIdle(): void {

@@ -2,9 +2,10 @@
 // passwords guessed, a monitor without the cluster secret, `add` carrying Node options, a read-only
 // user reaching for `stop`, and a development cluster without any admin user.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { recordingProxy } from '@shaddock/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdminClient, formatPasswordKey } from '../../src/admin/index.js';
 import { runCli } from '../../src/cli/index.js';
@@ -43,25 +44,6 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
-/** A TCP proxy to `port` that records every byte the client sent through it. */
-async function recordingProxy(port: number): Promise<{ port: number; recorded: () => Buffer }> {
-  const chunks: Buffer[] = [];
-  const proxy: Server = createServer((client) => {
-    const upstream = connect({ host: '127.0.0.1', port });
-    client.on('data', (chunk: Buffer) => chunks.push(Buffer.from(chunk)));
-    client.pipe(upstream).pipe(client);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
-  const address = proxy.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : 0,
-    recorded: () => Buffer.concat(chunks),
-  };
-}
-
 /** Writes `bytes` on a new socket to `port`; resolves with every frame the master sent back, once it closed. */
 function replay(port: number, bytes: Buffer): Promise<Record<string, unknown>[]> {
   return new Promise((resolve, reject) => {
@@ -83,6 +65,7 @@ function replay(port: number, bytes: Buffer): Promise<Record<string, unknown>[]>
 async function attempt(
   port: number,
   password: string,
+  refusals: readonly string[] = [ErrorCode.AdminUnauthorized],
 ): Promise<{ ms: number; ok: boolean; message: string }> {
   const started = performance.now();
   try {
@@ -90,7 +73,7 @@ async function attempt(
     await client.close();
     return { ms: performance.now() - started, ok: true, message: '' };
   } catch (error) {
-    expect(error).toMatchObject({ code: ErrorCode.AdminUnauthorized });
+    expect(refusals).toContain((error as { code?: unknown }).code);
     return { ms: performance.now() - started, ok: false, message: (error as Error).message };
   }
 }
@@ -100,6 +83,7 @@ describe('admin login', () => {
     const { master, status } = logged();
     await master.start();
     const proxy = await recordingProxy(master.port);
+    cleanups.push(() => proxy.close());
     const client = await AdminClient.connect({ host: '127.0.0.1', port: proxy.port, ...ADMIN });
     expect((await client.list()).map((row) => row.id)).toEqual(['master-1', 'chat-1']);
     await client.stop(['chat-1'], 5_000).catch(() => {});
@@ -150,7 +134,11 @@ describe('admin login', () => {
     const { master } = logged();
     await master.start();
     const results = await Promise.all(
-      Array.from({ length: 24 }, (_, index) => attempt(master.port, `burst ${index}`)),
+      // a guess still waiting its turn at the port's 5 s handshake deadline (a loaded machine) is
+      // cut there: refused all the same
+      Array.from({ length: 24 }, (_, index) =>
+        attempt(master.port, `burst ${index}`, [ErrorCode.AdminUnauthorized, ErrorCode.MasterUnreachable]),
+      ),
     );
     const checked = results.filter((entry) => entry.message === 'wrong username or password');
     expect(checked.length).toBeLessThanOrEqual(5);

@@ -6,7 +6,6 @@
 // checks what happened before it (a trickle that never finished, a send buffer never drained),
 // and a time only as a generous upper bound.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -17,6 +16,18 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@shaddock/client';
 import { HandshakeCode, PackageDecoder, ProtocolErrorCode } from '@shaddock/protocol';
+import {
+  BINARY,
+  clientFrame,
+  closedUnanswered,
+  connected,
+  deepJson,
+  flood,
+  handmadeWebSocket,
+  silent,
+  trickle,
+  upgradeRequest,
+} from '@shaddock/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { descriptorBudget, IpCounts, isLoopback } from '../../src/connector/admission.js';
 import {
@@ -32,7 +43,14 @@ import { ErrorCode, ResponseCode } from '../../src/errors.js';
 import { FORWARD_MAX_DEPTH, nestedDeeperThan } from '../../src/handler/forward.js';
 import { memorySession, pipelineWith, request } from '../../src/handler/test-kit.js';
 import { createLogger, REPEAT_WINDOW_MS } from '../../src/logging/index.js';
+import { DEFAULT_PORT_LIMITS, MAX_CONTROL_FRAME } from '../../src/master/control-server.js';
+import { DEFAULT_RPC_MAX_FRAME_LENGTH, DEFAULT_RPC_MAX_PENDING_BYTES } from '../../src/rpc/protocol.js';
 import { type Session, SessionService } from '../../src/session/index.js';
+import {
+  DEFAULT_HANDSHAKE_IDLE_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  MAX_HANDSHAKE_FRAME,
+} from '../../src/transport/index.js';
 import {
   ECHO,
   eventually,
@@ -46,7 +64,6 @@ import {
 } from '../connector-harness.js';
 import { FrontendCluster } from '../support/frontend-cluster.js';
 import { Message, type PinusClient } from '../support/pinus-client.js';
-import { BINARY, CLOSE, clientFrame, readServerFrame } from '../support/websocket-test-frames.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 const SHADDOCK_DIST = path.join(REPO, 'packages/shaddock/dist');
@@ -54,77 +71,6 @@ const SHADDOCK_DIST = path.join(REPO, 'packages/shaddock/dist');
 const JS_HANDSHAKE = { sys: { type: 'js-websocket', version: '0.0.1' }, user: {} };
 const handshakePackage = (request: object = JS_HANDSHAKE): Buffer =>
   Package.encode(Package.TYPE_HANDSHAKE, Buffer.from(JSON.stringify(request)));
-
-/** A WebSocket upgrade request, as a browser sends it. */
-const upgradeRequest = (headers: Record<string, string> = {}): Buffer =>
-  Buffer.from(
-    'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
-      Object.entries(headers)
-        .map(([name, value]) => `${name}: ${value}\r\n`)
-        .join('') +
-      '\r\n',
-  );
-
-/** JSON nested `depth` objects deep, as text (JSON.stringify would overflow the stack first). */
-const deepJson = (depth: number): Buffer =>
-  Buffer.from(`${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}`);
-
-/** A socket that writes `bytes` one byte every `everyMs`: what a slowloris does. */
-interface Trickle {
-  readonly socket: net.Socket;
-  /** Bytes sent so far. */
-  readonly sent: () => number;
-  /** Everything the server wrote. */
-  readonly received: () => Buffer;
-  /** Resolves once the socket is closed. */
-  readonly closed: Promise<void>;
-}
-
-function trickle(port: number, bytes: Uint8Array, everyMs: number, host = '127.0.0.1'): Trickle {
-  const socket = net.connect({ port, host });
-  socket.on('error', () => {});
-  let index = 0;
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const timer = setInterval(() => {
-    if (index < bytes.length && !socket.destroyed) socket.write(bytes.subarray(index, ++index));
-  }, everyMs);
-  const closed = new Promise<void>((resolve) =>
-    socket.on('close', () => {
-      clearInterval(timer);
-      resolve();
-    }),
-  );
-  return { socket, sent: () => index, received: () => Buffer.concat(chunks), closed };
-}
-
-/** Resolves once `socket` is connected (the server may not have accepted it yet). */
-function connected(socket: net.Socket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (!socket.connecting) resolve();
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-}
-
-/** A socket that connects and says nothing; resolves with it once connected. */
-async function silent(port: number, host = '127.0.0.1'): Promise<net.Socket> {
-  const socket = net.connect({ port, host });
-  socket.on('error', () => {});
-  await connected(socket);
-  return socket;
-}
-
-/** Whether the server closed `socket` without writing anything: resolves once it is closed. */
-function closedUnanswered(socket: net.Socket): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return new Promise((resolve) => {
-    if (socket.destroyed) resolve(Buffer.concat(chunks));
-    socket.once('close', () => resolve(Buffer.concat(chunks)));
-  });
-}
 
 /** A real client connected and answering, once the server has room for it (sockets closing let go of theirs). */
 async function eventuallyConnected(port: number, transport: Transport) {
@@ -383,27 +329,6 @@ describe('maxConnectionsPerIp', () => {
 
 const FLOOD_BYTES = 50 * 1024 * 1024;
 
-/**
- * Sends `flood` in 1 MiB pieces without waiting for the server, and samples how much of it the
- * client still holds unsent: a server that reads (and unmasks) drains it in a few hundred ms on
- * loopback; one that stops reading leaves nearly all of it here when it drops the socket.
- */
-function flood(socket: net.Socket, piece: Buffer): { heldAtClose: Promise<number> } {
-  for (let sent = 0; sent < FLOOD_BYTES; sent += piece.length) socket.write(piece);
-  let held = socket.writableLength;
-  const sampler = setInterval(() => {
-    held = socket.writableLength;
-  }, 20);
-  return {
-    heldAtClose: new Promise((resolve) =>
-      socket.once('close', () => {
-        clearInterval(sampler);
-        resolve(held);
-      }),
-    ),
-  };
-}
-
 describe('a refused client is not read any more', () => {
   afterEach(() => {
     vi.restoreAllMocks();
@@ -420,40 +345,19 @@ describe('a refused client is not read any more', () => {
         unmasked += chunk.length;
         return push.call(this, chunk);
       });
-      const socket = net.connect({ port: harness.port, host: '127.0.0.1' });
-      socket.on('error', () => {});
-      let pending = Buffer.alloc(0);
-      let upgraded = false;
-      let handshake: object | undefined;
-      const closeFrame = new Promise<void>((resolve) =>
-        socket.on('data', (chunk: Buffer) => {
-          pending = Buffer.concat([pending, chunk]);
-          if (!upgraded) {
-            const head = pending.indexOf('\r\n\r\n');
-            if (head < 0) return;
-            expect(pending.toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
-            pending = pending.subarray(head + 4);
-            upgraded = true;
-          }
-          for (let frame = readServerFrame(pending); frame !== undefined; frame = readServerFrame(pending)) {
-            pending = pending.subarray(frame.bytes.length);
-            if (frame.opcode === BINARY) {
-              const decoded = Package.decode(frame.payload);
-              const first = Array.isArray(decoded) ? decoded[0] : decoded;
-              handshake = JSON.parse(String(first?.body ?? ''));
-            }
-            if (frame.opcode === CLOSE) resolve();
-          }
-        }),
-      );
-      socket.write(upgradeRequest());
-      socket.write(clientFrame(BINARY, handshakePackage()));
+      const { socket, status, frames, closeFrame } = handmadeWebSocket(harness.port, upgradeRequest(), [
+        clientFrame(BINARY, handshakePackage()),
+      ]);
       await closeFrame;
+      expect(status()).toMatch(/^HTTP\/1\.1 101 /);
+      const answer = frames.find((frame) => frame.opcode === BINARY);
+      const decoded = answer === undefined ? undefined : Package.decode(answer.payload);
+      const first = Array.isArray(decoded) ? decoded[0] : decoded;
+      const handshake: unknown = JSON.parse(String(first?.body ?? ''));
       const refusedAt = performance.now();
       expect(handshake).toEqual({ code: HandshakeCode.OldClient });
       const before = unmasked;
-      const { heldAtClose } = flood(socket, clientFrame(BINARY, Buffer.alloc(1024 * 1024, 7)));
-      const held = await heldAtClose;
+      const held = await flood(socket, clientFrame(BINARY, Buffer.alloc(1024 * 1024, 7)), FLOOD_BYTES);
       expect(performance.now() - refusedAt).toBeLessThan(REFUSAL_LINGER_MS + 1500);
       expect(unmasked - before).toBe(0);
       expect(held).toBeGreaterThan(FLOOD_BYTES / 2);
@@ -476,8 +380,7 @@ describe('a refused client is not read any more', () => {
       socket.write(handshakePackage());
       await new Promise<void>((resolve) => socket.once('data', () => resolve()));
       const refusedAt = performance.now();
-      const { heldAtClose } = flood(socket, Buffer.alloc(1024 * 1024, 7));
-      const held = await heldAtClose;
+      const held = await flood(socket, Buffer.alloc(1024 * 1024, 7), FLOOD_BYTES);
       expect(performance.now() - refusedAt).toBeLessThan(REFUSAL_LINGER_MS + 1500);
       expect(decoded - before).toBeLessThan(handshakePackage().length + 1);
       expect(held).toBeGreaterThan(FLOOD_BYTES / 2);
@@ -803,5 +706,20 @@ describe('docs/limits.md agrees with the code', () => {
     expect(limitRow('forwarded body depth')[3]).toBe(`${FORWARD_MAX_DEPTH} levels`);
     expect(limitRow('log repeats')[3]).toBe(`${REPEAT_WINDOW_MS / 1000} s`);
     expect(limitRow('`max-connections`')[3]).toBe('none');
+  });
+
+  it('gives the RPC and master ports the defaults the code has', () => {
+    const mib = (bytes: number) => `${bytes / 1024 / 1024} MiB`;
+    const seconds = (ms: number) => `${ms / 1000} s`;
+    expect(limitRow('forwarded body size')[3]).toBe(mib(DEFAULT_RPC_MAX_FRAME_LENGTH));
+    expect(limitRow('RPC frame before authentication')[3]).toBe(`${MAX_HANDSHAKE_FRAME / 1024} KiB`);
+    expect(limitRow('RPC idle before authentication')[3]).toBe(seconds(DEFAULT_HANDSHAKE_IDLE_MS));
+    expect(limitRow('RPC handshake deadline')[3]).toBe(seconds(DEFAULT_HANDSHAKE_TIMEOUT_MS));
+    expect(limitRow('RPC frame size')[3]).toBe(mib(DEFAULT_RPC_MAX_FRAME_LENGTH));
+    expect(limitRow('RPC pending bytes')[3]).toBe(mib(DEFAULT_RPC_MAX_PENDING_BYTES));
+    expect(limitRow('master frame size')[3]).toBe(mib(MAX_CONTROL_FRAME));
+    expect(limitRow('master idle before proof')[3]).toBe(seconds(DEFAULT_PORT_LIMITS.idleMs));
+    expect(limitRow('master handshake deadline')[3]).toBe(seconds(DEFAULT_PORT_LIMITS.handshakeMs));
+    expect(limitRow('master pending bytes')[3]).toBe(mib(DEFAULT_PORT_LIMITS.maxPendingBytes));
   });
 });

@@ -7,10 +7,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { recordingProxy } from '@shaddock/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, ServerUnavailable } from '../../src/errors.js';
 import { LocalMembership } from '../../src/membership/index.js';
@@ -207,24 +208,12 @@ describe('the RPC port refuses whoever does not prove it belongs to the cluster'
   it('refuses a recorded handshake replayed on a new connection', async () => {
     const server = await startServer();
     // a proxy between a real client and the server, recording what the client sends
-    const recorded: Buffer[] = [];
-    const proxy: Server = createServer((from) => {
-      const to = connect({ host: '127.0.0.1', port: server.port });
-      from.on('data', (chunk) => {
-        recorded.push(chunk);
-        to.write(chunk);
-      });
-      to.pipe(from);
-      from.on('error', () => to.destroy());
-      to.on('error', () => from.destroy());
-      from.on('close', () => to.destroy());
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise((resolve) => proxy.close(resolve)));
-    const proxied = client((proxy.address() as { port: number }).port, SECRET);
+    const proxy = await recordingProxy(server.port);
+    cleanups.push(() => proxy.close());
+    const proxied = client(proxy.port, SECRET);
     expect(await proxied.invoke('chat-1', chat('mark'), ['recorded'])).toBe(1);
     proxied.close();
-    const bytes = Buffer.concat(recorded);
+    const bytes = proxy.recorded();
     expect(bytes.length).toBeGreaterThan(100);
 
     // the same bytes (answer and call) on a new connection: the server's nonce is new

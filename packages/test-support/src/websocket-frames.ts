@@ -1,7 +1,9 @@
 // RFC 6455 frames by hand, for tests: what a client writes (masked frames, close bodies) and a
 // reader of what the server writes (unmasked frames). One home for the frame reader's unit tests
-// (src/connector/websocket-frames.test.ts) and the connector's WebSocket tests; the values are
-// restated from the RFC, not taken from the implementation under test.
+// (packages/shaddock/src/connector/websocket-frames.test.ts), the connector's WebSocket tests and
+// the attack tests; the values are restated from the RFC, not taken from the implementation under test.
+
+import { connect, type Socket } from 'node:net';
 
 export const CONTINUATION = 0x0;
 export const TEXT = 0x1;
@@ -98,4 +100,51 @@ export function readServerFrame(bytes: Buffer): ServerFrame | undefined {
     payload: bytes.subarray(headerLength, end),
     bytes: bytes.subarray(0, end),
   };
+}
+
+/** A WebSocket client by hand: the server's answer to its upgrade, and every frame after it. */
+export interface HandmadeWebSocket {
+  readonly socket: Socket;
+  /** The status line of the upgrade's answer (`HTTP/1.1 101 …`), once it is in. */
+  status(): string | undefined;
+  /** Every frame the server sent after the upgrade, in order. */
+  readonly frames: ServerFrame[];
+  /** Resolves once the server's close frame is in. */
+  readonly closeFrame: Promise<void>;
+}
+
+/**
+ * Connects to `port`, writes `request` (a WebSocket upgrade) and then `frames` at once, and reads
+ * the server's side as it comes. What a client writes after the upgrade is the test's.
+ */
+export function handmadeWebSocket(
+  port: number,
+  request: Uint8Array,
+  frames: readonly Uint8Array[],
+  host = '127.0.0.1',
+): HandmadeWebSocket {
+  const socket = connect({ port, host });
+  socket.on('error', () => {});
+  let pending = Buffer.alloc(0);
+  let status: string | undefined;
+  const received: ServerFrame[] = [];
+  const closeFrame = new Promise<void>((resolve) =>
+    socket.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      if (status === undefined) {
+        const head = pending.indexOf('\r\n\r\n');
+        if (head < 0) return;
+        status = pending.subarray(0, pending.indexOf('\r\n')).toString('latin1');
+        pending = pending.subarray(head + 4);
+      }
+      for (let frame = readServerFrame(pending); frame !== undefined; frame = readServerFrame(pending)) {
+        pending = pending.subarray(frame.bytes.length);
+        received.push(frame);
+        if (frame.opcode === CLOSE) resolve();
+      }
+    }),
+  );
+  socket.write(request);
+  for (const frame of frames) socket.write(frame);
+  return { socket, status: () => status, frames: received, closeFrame };
 }
