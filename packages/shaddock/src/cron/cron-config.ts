@@ -45,7 +45,8 @@ export async function readCronConfig(server: CronServer): Promise<CheckedCron[]>
       const checked = checkCronEntry(item);
       if (typeof checked === 'string') throw new ConfigError(ErrorCode.CronInvalid, file, entryAt, checked);
       const { serverId } = checked.entry;
-      if (serverType !== server.serverType || (serverId !== undefined && serverId !== server.serverId)) return;
+      if (serverType !== server.serverType || (serverId !== undefined && serverId !== server.serverId))
+        return;
       const earlier = placed.get(checked.key);
       if (earlier !== undefined) {
         throw new ConfigError(

@@ -65,13 +65,16 @@ export class CronService {
    * handler or method is missing: each is logged once.
    */
   add(crons: readonly CronEntry[]): void {
-    if (this.#stopped) throw new ShaddockError(ErrorCode.AppState, 'crons cannot be added: the server is stopping');
-    if (!Array.isArray(crons)) throw new ShaddockError(ErrorCode.CronInvalid, 'addCrons takes a list of crons');
+    if (this.#stopped)
+      throw new ShaddockError(ErrorCode.AppState, 'crons cannot be added: the server is stopping');
+    if (!Array.isArray(crons))
+      throw new ShaddockError(ErrorCode.CronInvalid, 'addCrons takes a list of crons');
     const checked: CheckedCron[] = [];
     const keys = new Set<string>();
     crons.forEach((entry, index) => {
       const result = checkCronEntry(entry);
-      if (typeof result === 'string') throw new ShaddockError(ErrorCode.CronInvalid, `cron [${index}]: ${result}`);
+      if (typeof result === 'string')
+        throw new ShaddockError(ErrorCode.CronInvalid, `cron [${index}]: ${result}`);
       if (this.#jobs.has(result.key) || keys.has(result.key)) {
         throw new ShaddockError(
           ErrorCode.CronInvalid,
@@ -92,7 +95,10 @@ export class CronService {
     for (const { id } of crons) {
       const job = this.#jobs.get(String(id));
       if (job === undefined) {
-        this.#log.warn({ cron: id }, `cron ${String(id)} is not scheduled on ${this.#serverId}; nothing removed`);
+        this.#log.warn(
+          { cron: id },
+          `cron ${String(id)} is not scheduled on ${this.#serverId}; nothing removed`,
+        );
         continue;
       }
       job.timer.stop();
@@ -116,7 +122,10 @@ export class CronService {
   #schedule(cron: CheckedCron): void {
     const { entry, key } = cron;
     if (entry.serverId !== undefined && entry.serverId !== this.#serverId) {
-      this.#log.info({ cron: entry.id }, `cron ${key} is for server ${entry.serverId}, not scheduled on ${this.#serverId}`);
+      this.#log.info(
+        { cron: entry.id },
+        `cron ${key} is for server ${entry.serverId}, not scheduled on ${this.#serverId}`,
+      );
       return;
     }
     if (this.#target(cron) === undefined) return;
@@ -138,7 +147,13 @@ export class CronService {
       handler === undefined
         ? `cron ${cron.key} (${cron.entry.action}): no cron handler "${cron.handler}" (app/servers/<type>/cron/${cron.handler}.js); known: ${[...this.#handlers.keys()].join(', ') || 'none'}`
         : `cron ${cron.key} (${cron.entry.action}): the cron handler "${cron.handler}" has no method "${cron.method}"`;
-    this.#repeats.log(this.#log, 'error', `missing:${cron.key}`, { cron: cron.entry.id, action: cron.entry.action }, message);
+    this.#repeats.log(
+      this.#log,
+      'error',
+      `missing:${cron.key}`,
+      { cron: cron.entry.id, action: cron.entry.action },
+      message,
+    );
     return undefined;
   }
 
@@ -157,7 +172,8 @@ export class CronService {
   }
 
   #failed(cron: CheckedCron, error: unknown): void {
-    const cause = error instanceof Error ? ((error as { code?: unknown }).code ?? error.message) : String(error);
+    const cause =
+      error instanceof Error ? ((error as { code?: unknown }).code ?? error.message) : String(error);
     this.#repeats.log(
       this.#log,
       'error',

@@ -5,10 +5,13 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, ErrorCode, ShaddockError } from '../errors.js';
 import { createLogger } from '../logging/index.js';
-import { checkCronEntry, CronService, readCronConfig } from './index.js';
+import { CronService, checkCronEntry, readCronConfig } from './index.js';
 
 /** A logger writing JSON lines to memory, and those lines. */
-function memoryLogger(): { logger: ReturnType<typeof createLogger>; lines(): Array<Record<string, unknown>> } {
+function memoryLogger(): {
+  logger: ReturnType<typeof createLogger>;
+  lines(): Array<Record<string, unknown>>;
+} {
   let text = '';
   const stream = new Writable({
     write(chunk: Buffer | string, _encoding, callback) {
@@ -43,7 +46,9 @@ describe('checkCronEntry', () => {
       method: 'sayHi',
       entry: { id: 1, time: '0 30 10 * * *', action: 'chatCron.sayHi' },
     });
-    expect(checkCronEntry({ id: 'a', time: '*/5 * * * * 1-5', action: 'x.y', serverId: 'chat-1' })).toMatchObject({
+    expect(
+      checkCronEntry({ id: 'a', time: '*/5 * * * * 1-5', action: 'x.y', serverId: 'chat-1' }),
+    ).toMatchObject({
       key: 'a',
       entry: { serverId: 'chat-1' },
     });
@@ -124,9 +129,13 @@ describe('readCronConfig', () => {
         { id: '3', time: '0 1 * * * *', action: 'a.c' },
       ],
     });
-    await expect(readCronConfig({ base: twice, ...server })).rejects.toThrow(/\(chat\[1\]\).*cron id 3 is also chat\[0\]/);
+    await expect(readCronConfig({ base: twice, ...server })).rejects.toThrow(
+      /\(chat\[1\]\).*cron id 3 is also chat\[0\]/,
+    );
     const notList = appWith({ chat: 'every day', gate: [] });
-    await expect(readCronConfig({ base: notList, ...server })).rejects.toThrow(/\(chat\): expected a list of crons/);
+    await expect(readCronConfig({ base: notList, ...server })).rejects.toThrow(
+      /\(chat\): expected a list of crons/,
+    );
   });
 });
 
@@ -219,7 +228,9 @@ describe('CronService', () => {
       'cron sync (bad.sync) failed',
     ]);
     expect(failures.find((line) => line['cron'] === 'sync')?.['err']).toMatchObject({ message: 'sync boom' });
-    expect(failures.find((line) => line['cron'] === 'async')?.['err']).toMatchObject({ message: 'async boom' });
+    expect(failures.find((line) => line['cron'] === 'async')?.['err']).toMatchObject({
+      message: 'async boom',
+    });
     service.stop();
     expect(lines().filter((line) => typeof line['repeated'] === 'number').length).toBeGreaterThan(0);
   });
@@ -236,7 +247,9 @@ describe('CronService', () => {
     await until('a first run', () => runs >= 1);
     // the process freezes for 3.5 s: no timer can fire
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3_500);
-    await until('the late run', () => lines().some((line) => line['cron'] === 7 && line['missed'] !== undefined));
+    await until('the late run', () =>
+      lines().some((line) => line['cron'] === 7 && line['missed'] !== undefined),
+    );
     const late = lines().find((line) => line['cron'] === 7 && line['missed'] !== undefined);
     expect(late?.['msg']).toMatch(/cron 7 \(beat\.run\) ran \d+ ms late and missed \d+ run\(s\)/);
     expect(late?.['missed']).toBeGreaterThanOrEqual(2);
