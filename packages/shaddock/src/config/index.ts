@@ -12,6 +12,7 @@ export {
   type ResolvedClusterSecret,
   resolveClusterSecret,
 } from './cluster-secret.js';
+export { type ConfigFile, fieldPath, isRecord, readConfigFile } from './config-file.js';
 export {
   DRIVER_VARIABLES,
   type DriverConfig,
@@ -22,7 +23,6 @@ export {
   type RpcDriverConfig,
   type RpcTransport,
 } from './drivers-config.js';
-export { type ConfigFile, fieldPath, isRecord, readConfigFile } from './config-file.js';
 export type { MasterInfo } from './master.js';
 export { type ProcessIdentity, readProcessIdentity } from './process-identity.js';
 export { serverArguments, serverInfoFromIdentity } from './server-arguments.js';
