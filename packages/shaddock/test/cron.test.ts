@@ -28,9 +28,9 @@ const CRONS = [
 const LOG4JS = {
   appenders: [
     { type: 'console' },
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: log4js.json's placeholders
     {
       type: 'file',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: log4js.json's placeholders
       filename: '${opts:base}/logs/tick-${opts:serverId}.log',
       category: 'tick',
       maxLogSize: 1048576,
