@@ -27,7 +27,7 @@ export interface Log4jsContext {
   readonly argv?: readonly string[];
 }
 
-/** log4js 0.6's level names (any case) on ours. */
+/** log4js 0.6's level names on ours; ours are taken too. */
 const LEVELS: Readonly<Record<string, LogLevel>> = {
   all: 'trace',
   trace: 'trace',
@@ -37,7 +37,15 @@ const LEVELS: Readonly<Record<string, LogLevel>> = {
   error: 'error',
   fatal: 'fatal',
   off: 'silent',
+  silent: 'silent',
 };
+
+/** Our level for a log4js level name (any case), or `undefined`. */
+export function log4jsLevel(name: unknown): LogLevel | undefined {
+  return typeof name === 'string' && Object.hasOwn(LEVELS, name.toLowerCase())
+    ? LEVELS[name.toLowerCase()]
+    : undefined;
+}
 
 /** Appender options that a JSON-lines file without rotation cannot honour, and why. */
 const UNAPPLIED_OPTIONS: Readonly<Record<string, string>> = {
@@ -150,7 +158,7 @@ export function mapLog4jsConfig(file: string, content: unknown, context: Log4jsC
   const levels = content['levels'];
   if (levels !== undefined && !isRecord(levels)) notices.push(`${file}: "levels" is not an object; ignored`);
   for (const [category, name] of Object.entries(isRecord(levels) ? levels : {})) {
-    const mapped = typeof name === 'string' ? LEVELS[name.toLowerCase()] : undefined;
+    const mapped = log4jsLevel(name);
     if (mapped === undefined) {
       notices.push(`${file}: levels.${category} ${JSON.stringify(name)} is not a log4js level; ignored`);
     } else if (category === '[all]') {

@@ -1,20 +1,8 @@
 import path from 'node:path';
 import { format } from 'node:util';
 import { getLogger } from './categories.js';
-import type { LogFields, Logger, LogLevel, WriteLevel } from './logger.js';
-
-/** log4js's level names (any case), and ours, as `isLevelEnabled` and `log` take them. */
-const LEVEL_NAMES: Readonly<Record<string, LogLevel>> = {
-  all: 'trace',
-  trace: 'trace',
-  debug: 'debug',
-  info: 'info',
-  warn: 'warn',
-  error: 'error',
-  fatal: 'fatal',
-  off: 'silent',
-  silent: 'silent',
-};
+import { log4jsLevel } from './log4js-config.js';
+import type { LogFields, Logger, WriteLevel } from './logger.js';
 
 /** One level's method, pomelo-logger's way: printf-style (`%s %d %j`) or concatenated arguments. */
 export type PomeloLogMethod = (...args: unknown[]) => void;
@@ -65,7 +53,7 @@ export function getPomeloLogger(category: string, ...prefixes: unknown[]): Pomel
   const base = getLogger(name);
   const logger = Object.keys(bindings).length > 0 ? base.child(bindings) : base;
   const enabled = (level: string): boolean => {
-    const mapped = LEVEL_NAMES[level.toLowerCase()];
+    const mapped = log4jsLevel(level);
     return mapped !== undefined && mapped !== 'silent' && logger.isLevelEnabled(mapped);
   };
   const method =
@@ -81,7 +69,7 @@ export function getPomeloLogger(category: string, ...prefixes: unknown[]): Pomel
     error: method('error'),
     fatal: method('fatal'),
     log(level, ...args) {
-      const mapped = LEVEL_NAMES[String(level).toLowerCase()];
+      const mapped = log4jsLevel(level);
       if (mapped !== undefined && mapped !== 'silent') write(logger, mapped, args);
     },
     isLevelEnabled: enabled,
