@@ -36,6 +36,11 @@ interface Destination {
  * when the process crashes or is killed, and nothing needs flushing at exit. Logging volume is kept
  * small by levels and the {@link RepeatLimiter}, which is what makes synchronous writes affordable.
  *
+ * With `categories` (Pomelo's log4js.json, see `mapLog4jsConfig`), the root's children by category
+ * write at that category's level and also to its files: pino still writes every line, one pino
+ * logger per routed category, chosen once per child (a line costs one more delegation). `files`
+ * get every line. A file is opened once however many categories write to it.
+ *
  * An unknown `SHADDOCK_LOG_LEVEL` is not fatal: the logger uses `info` and says so in a warning.
  *
  * @example
