@@ -54,6 +54,8 @@ export const ErrorCode = {
   InitPackages: 'SHADDOCK_ERR_CLI_INIT_PACKAGES',
   // handler/ and connector/: client input the frontend cannot take
   BodyNotForwardable: 'SHADDOCK_ERR_HANDLER_BODY_NOT_FORWARDABLE',
+  // cron/
+  CronInvalid: 'SHADDOCK_ERR_CRON_INVALID',
 } as const;
 
 /**

@@ -35,6 +35,7 @@ export {
   readProcessIdentity,
 } from './config/index.js';
 export type { ClientAddress, ClientConnection, Connector, ConnectorConfig } from './connector/index.js';
+export { type CronEntry, CronService } from './cron/index.js';
 export {
   ConfigError,
   ErrorCode,
@@ -68,10 +69,13 @@ export {
 } from './kernel/index.js';
 export {
   getLogger,
+  getPomeloLogger,
   type Logger,
   LogLevel,
+  type PomeloLogger,
   RepeatLimiter,
   type RepeatLimiterOptions,
+  replaceConsole,
 } from './logging/index.js';
 export { MasterMembership } from './master/index.js';
 export {

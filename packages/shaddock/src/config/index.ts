@@ -12,6 +12,7 @@ export {
   type ResolvedClusterSecret,
   resolveClusterSecret,
 } from './cluster-secret.js';
+export { type ConfigFile, fieldPath, isRecord, readConfigFile } from './config-file.js';
 export { dictionaryRoutes } from './dictionary.js';
 export {
   DRIVER_VARIABLES,
