@@ -53,7 +53,11 @@ export function cronComponent(app: Kernel, options: CronComponentOptions = {}): 
     async start() {
       configured = await readCronConfig(app);
       const folder = cronFolder(app.appDir, app.serverType);
-      for (const [name, handler] of await loadCronHandlers(folder, options.context ?? app)) {
+      const loader = app.services.find('serverFolderLoader');
+      const handlers = loader
+        ? await loader(folder, 'cron')
+        : await loadCronHandlers(folder, options.context ?? app);
+      for (const [name, handler] of handlers) {
         service.registerHandler(name, handler);
       }
     },

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readProcessIdentity } from '../config/index.js';
+import type { CronEntry, CronService } from '../cron/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import type { HandlerFilter } from '../handler/index.js';
 import { getLogger, type Logger } from '../logging/index.js';
@@ -410,6 +411,18 @@ export class PomeloApplication {
     rpcInvoke(this.#rpcHost(), serverId, message, callback);
   }
 
+  // Crons.
+
+  /** Pomelo's `addCrons(crons)` at run time: a malformed batch is logged and none of it added. */
+  addCrons(crons: readonly CronEntry[]): void {
+    this.#changeCrons('addCrons', (service) => service.add(crons));
+  }
+
+  /** Pomelo's `removeCrons(crons)`: by `id`; an unknown id is logged. */
+  removeCrons(crons: readonly Pick<CronEntry, 'id'>[]): void {
+    this.#changeCrons('removeCrons', (service) => service.remove(crons));
+  }
+
   // Life.
 
   /** Starts this process (the master, or a server); `cb(err)` once it runs. */
@@ -484,6 +497,25 @@ export class PomeloApplication {
     await native.start();
     if (!native.isMaster()) wireEvents(native, this.event, this.components, report);
     this.event.emit(events.START_SERVER, native.serverId);
+  }
+
+  // Pomelo only logs a bad cron change (its cron component listens to an event), so this never throws.
+  #changeCrons(call: string, change: (service: CronService) => void): void {
+    const service = this.#native?.services.find('cronService');
+    if (service === undefined) {
+      this.#report(
+        new ShaddockError(
+          ErrorCode.AppState,
+          `app.${call} before app.start(): crons run once the server runs`,
+        ),
+      );
+      return;
+    }
+    try {
+      change(service);
+    } catch (error) {
+      this.#report(error);
+    }
   }
 
   #rpcFilter(filter: RpcFilterArgument, side: 'before' | 'after'): this {

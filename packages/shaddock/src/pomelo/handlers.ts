@@ -90,7 +90,7 @@ export interface FolderHost {
  * The `serverFolderLoader` of a Pomelo app: the handler and remote files load as the native
  * loader loads them (CommonJS `module.exports = function (app) { return new Handler(app) }`
  * included), with the Pomelo app as the factories' argument, and every method is adapted to the
- * callback style.
+ * callback style (a cron's methods take no callback: they stay as they are).
  */
 export function pomeloFolderLoader(host: FolderHost): ServerFolderLoader {
   return async (folder, kind) => {
@@ -101,7 +101,9 @@ export function pomeloFolderLoader(host: FolderHost): ServerFolderLoader {
         name,
         kind === 'handler'
           ? adaptHandler(instance, `${host.serverType}.${name}`, () => host.hasErrorHandler(), host.report)
-          : adaptRemote(instance, name, host.report),
+          : kind === 'remote'
+            ? adaptRemote(instance, name, host.report)
+            : instance,
       );
     }
     return adapted;

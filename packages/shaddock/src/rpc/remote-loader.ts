@@ -10,7 +10,10 @@ const SOURCE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']
  * `serverFolderLoader` replaces the default ({@link loadRemotes} with the application as context),
  * so a compatibility layer can give the files its own context and adapt what they export.
  */
-export type ServerFolderLoader = (folder: string, kind: 'handler' | 'remote') => Promise<Map<string, object>>;
+export type ServerFolderLoader = (
+  folder: string,
+  kind: 'handler' | 'remote' | 'cron',
+) => Promise<Map<string, object>>;
 
 /** How {@link loadRemotes} builds each remote. */
 export interface LoadRemotesOptions {
