@@ -16,7 +16,7 @@ function inFolders(...names) {
 const ERRORS = `${SRC}errors\\.ts$`;
 const FOUNDATION = ['config', 'membership', 'logging', 'transport'];
 const KERNEL = ['kernel'];
-const FEATURES = ['rpc', 'session', 'channel', 'handler', 'connector'];
+const FEATURES = ['rpc', 'session', 'channel', 'handler', 'connector', 'placement'];
 const CONTROL = ['master', 'admin'];
 const RUNNERS = ['server', 'cli'];
 // the package's entries (index.ts: `shaddock`; internal.ts: `shaddock/internal`), pomelo/ and testing/

@@ -53,6 +53,8 @@ export const ErrorCode = {
   CliUsage: 'SHADDOCK_ERR_CLI_USAGE',
   // handler/ and connector/: client input the frontend cannot take
   BodyNotForwardable: 'SHADDOCK_ERR_HANDLER_BODY_NOT_FORWARDABLE',
+  // placement/: a kind or key the placement table cannot hold, or an owner that is no server
+  PlacementInvalid: 'SHADDOCK_ERR_PLACEMENT_INVALID',
 } as const;
 
 /**
