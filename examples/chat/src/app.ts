@@ -18,7 +18,7 @@ app.route('chat', roomRoute(app));
 app.configure('all', 'connector', (app) => app.afterStartup(rejoinMovedRooms));
 app.configure('all', 'chat', (app) =>
   app.afterStartup((app) => {
-    app.services.get('placement').on('adopted', ({ key, from }) => {
+    app.placement.on('adopted', ({ key, from }) => {
       app.logger.info(`room "${key}" re-created here: its server ${from} left the cluster`);
     });
   }),

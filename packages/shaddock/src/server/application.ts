@@ -1,6 +1,7 @@
 import type { ChannelService } from '../channel/index.js';
 import { type HandlerFilter, HandlerFilters, type HandlerSource } from '../handler/index.js';
 import { Kernel, type KernelOptions } from '../kernel/index.js';
+import type { PlacementService } from '../placement/index.js';
 import type {
   Remotes,
   RouteFunction,
@@ -66,6 +67,11 @@ export class Application extends Kernel {
 
   get channelService(): ChannelService {
     return this.services.get('channelService');
+  }
+
+  /** Where rooms and areas live (`placementRoute`), and its `adopted`/`moved` events; there once the server starts. */
+  get placement(): PlacementService {
+    return this.services.get('placement');
   }
 
   /** The handler filter lists, in the order they were added. */

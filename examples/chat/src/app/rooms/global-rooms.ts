@@ -133,7 +133,7 @@ export class GlobalRooms implements Rooms {
 
   /** The rooms the placement table places on this server now. */
   async #ownRooms(): Promise<Set<string>> {
-    const owned = await this.#app.services.get('placement').ownedBy();
+    const owned = await this.#app.placement.ownedBy();
     return new Set(owned.filter((entry) => entry.kind === ROOM).map((entry) => entry.key));
   }
 

@@ -13,7 +13,7 @@ import { chatRpc } from '../rpc.js';
  * app.configure('all', 'connector', (app) => app.afterStartup(rejoinMovedRooms));
  */
 export function rejoinMovedRooms(app: Application): void {
-  app.services.get('placement').on('moved', (move) => {
+  app.placement.on('moved', (move) => {
     if (move.kind === ROOM) void rejoin(app, move);
   });
 }
