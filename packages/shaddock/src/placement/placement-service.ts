@@ -81,7 +81,8 @@ export class PlacementService {
   readonly #invoke: PlacementServiceOptions['invoke'];
   readonly #logger: Logger;
   readonly #router: ConsistentHashRouter;
-  readonly #owners = new Map<string, Cached>();
+  /** Cached owners by kind, then key: no string is built on the request path. */
+  readonly #owners = new Map<string, Map<string, Cached>>();
   readonly #claiming = new Map<string, Promise<string>>();
   readonly #listeners: { [Event in keyof PlacementEvents]: Set<(event: PlacementEvents[Event]) => void> } = {
     adopted: new Set(),
@@ -108,13 +109,13 @@ export class PlacementService {
    * when no server of the type is up, `SHADDOCK_ERR_PLACEMENT_INVALID` for a bad kind or key.
    */
   owner(serverType: string, kind: string, key: string): string | Promise<string> {
-    const field = placementField(kind, key);
-    const cached = this.#owners.get(field);
+    const cached = this.#owners.get(kind)?.get(key);
     if (cached !== undefined) return cached.owner;
     checkPlacement(kind, key);
+    const field = placementField(kind, key);
     let claiming = this.#claiming.get(field);
     if (claiming === undefined) {
-      claiming = this.#claim(serverType, kind, key, field);
+      claiming = this.#claim(serverType, kind, key);
       this.#claiming.set(field, claiming);
       const done = (): void => void this.#claiming.delete(field);
       claiming.then(done, done);
@@ -124,7 +125,7 @@ export class PlacementService {
 
   /** The owner this process knows for the key, without asking the table. */
   knownOwner(kind: string, key: string): string | undefined {
-    return this.#owners.get(placementField(kind, key))?.owner;
+    return this.#owners.get(kind)?.get(key)?.owner;
   }
 
   /**
@@ -141,7 +142,7 @@ export class PlacementService {
   /** Frees a key this server owns (its state is gone, such as an emptied room); true when it did. */
   async release(kind: string, key: string): Promise<boolean> {
     const released = await this.table.release(kind, key, this.#serverId);
-    if (released) this.#forget(placementField(kind, key), this.#serverId);
+    if (released) this.#forget(kind, key, this.#serverId);
     return released;
   }
 
@@ -173,14 +174,19 @@ export class PlacementService {
     this.#router.dispose();
   }
 
-  async #claim(serverType: string, kind: string, key: string, field: string): Promise<string> {
+  async #claim(serverType: string, kind: string, key: string): Promise<string> {
     // A table may still name an owner that left (a shared store hears of it later than membership):
     // free that owner's keys and claim again. Twice is enough: the second claim's owner is live or new.
     for (let attempt = 0; ; attempt++) {
       const candidate = this.#router.routeKey(serverType, key);
       const claim = await this.table.claim(kind, key, candidate);
       if (this.#membership.get(claim.owner) !== undefined || attempt === 2) {
-        this.#owners.set(field, { kind, key, serverType, owner: claim.owner });
+        let keys = this.#owners.get(kind);
+        if (keys === undefined) {
+          keys = new Map();
+          this.#owners.set(kind, keys);
+        }
+        keys.set(key, { kind, key, serverType, owner: claim.owner });
         this.#announceAdoption(kind, key, claim);
         return claim.owner;
       }
@@ -210,10 +216,12 @@ export class PlacementService {
   /** An owner left: forget its keys, and place every key this server routed to it again, at once. */
   #ownerLeft(server: ServerInfo): void {
     const lost: Cached[] = [];
-    for (const [field, cached] of this.#owners) {
-      if (cached.owner !== server.id) continue;
-      this.#owners.delete(field);
-      lost.push(cached);
+    for (const keys of this.#owners.values()) {
+      for (const [key, cached] of keys) {
+        if (cached.owner !== server.id) continue;
+        keys.delete(key);
+        lost.push(cached);
+      }
     }
     for (const { kind, key, serverType } of lost) void this.#move(serverType, kind, key, server.id);
   }
@@ -229,11 +237,12 @@ export class PlacementService {
   }
 
   #released(released: PlacementEntry): void {
-    this.#forget(placementField(released.kind, released.key), released.owner);
+    this.#forget(released.kind, released.key, released.owner);
   }
 
-  #forget(field: string, owner: string): void {
-    if (this.#owners.get(field)?.owner === owner) this.#owners.delete(field);
+  #forget(kind: string, key: string, owner: string): void {
+    const keys = this.#owners.get(kind);
+    if (keys?.get(key)?.owner === owner) keys.delete(key);
   }
 
   #emit<Event extends keyof PlacementEvents>(event: Event, move: PlacementEvents[Event]): void {
