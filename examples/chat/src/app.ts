@@ -5,14 +5,24 @@
 import { type ConnectorConfig, createApp } from 'shaddock';
 import { clusterBanner, serverReadyLine } from './app/banner.js';
 import { webServer } from './app/components/web-server.js';
-import { forgetPreviousRun, roomsInRedis } from './app/rooms/index.js';
+import { forgetPreviousRun, rejoinMovedRooms, roomsInRedis } from './app/rooms/index.js';
 import { roomRoute } from './app/routes.js';
 
 const app = await createApp();
 app.set('name', 'shaddock-chat');
 
-// A room lives on one chat server: route every chat call by the room's name.
+// A room lives on one chat server, the one the placement table names: route every chat call by
+// the room's name. Rooms stay where they are when chat servers are added; when a room's server
+// leaves, its connectors enter its users again on the server that takes it over.
 app.route('chat', roomRoute(app));
+app.configure('all', 'connector', (app) => app.afterStartup(rejoinMovedRooms));
+app.configure('all', 'chat', (app) =>
+  app.afterStartup((app) => {
+    app.placement.on('adopted', ({ key, from }) => {
+      app.logger.info(`room "${key}" re-created here: its server ${from} left the cluster`);
+    });
+  }),
+);
 
 // With Redis in the cluster's config (the `scale` environment), rooms live there, as global
 // channels that every chat server reads and every connector clears of its previous run's users.

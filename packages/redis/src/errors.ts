@@ -38,6 +38,6 @@ export function isRedisDriverError(error: unknown, code?: RedisErrorCode): error
 }
 
 /** The error of a call on a store after its `close()`. */
-export function closedStore(kind: 'channel' | 'status'): RedisDriverError {
+export function closedStore(kind: 'channel' | 'status' | 'placement'): RedisDriverError {
   return new RedisDriverError(RedisErrorCode.Closed, `the Redis ${kind} store is closed`);
 }

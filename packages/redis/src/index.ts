@@ -22,6 +22,7 @@ export {
   globalChannel,
 } from './global-channel.js';
 export type { ClusterKeys } from './keys.js';
+export { RedisPlacementTable } from './placement-table.js';
 export type { PushBody } from './push-groups.js';
 export {
   type OnlineStatusOptions,

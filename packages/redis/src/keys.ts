@@ -14,6 +14,11 @@ const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
  * | `shaddock:<cluster>:channel:<name>`   | hash | uid → frontend id, one field per member            |
  * | `shaddock:<cluster>:status:<uid>`     | list | `<sessionId>:<frontendId>`, one per session, in order |
  * | `shaddock:<cluster>:frontend:<id>`    | set  | the uids with a session on that frontend           |
+ * | `shaddock:<cluster>:placement`        | hash | `<kind>\n<key>` → owning server id                 |
+ * | `shaddock:<cluster>:placement-lost`   | hash | `<kind>\n<key>` → owner that left, until claimed   |
+ * | `shaddock:<cluster>:placement-owner:<id>` | set | the `<kind>\n<key>` fields that server owns     |
+ *
+ * Released placement keys are published on the channel `shaddock:<cluster>:placement-released`.
  */
 export class ClusterKeys {
   readonly cluster: string;
@@ -26,6 +31,11 @@ export class ClusterKeys {
   readonly statusPrefix: string;
   /** What a frontend's uid set key starts with. */
   readonly frontendPrefix: string;
+  readonly placement: string;
+  readonly placementLost: string;
+  readonly placementOwnerPrefix: string;
+  /** The pub/sub channel of released placement keys. */
+  readonly placementReleased: string;
 
   constructor(cluster: string) {
     if (!CLUSTER_NAME.test(cluster)) {
@@ -40,6 +50,10 @@ export class ClusterKeys {
     this.channelPrefix = `${this.prefix}channel:`;
     this.statusPrefix = `${this.prefix}status:`;
     this.frontendPrefix = `${this.prefix}frontend:`;
+    this.placement = `${this.prefix}placement`;
+    this.placementLost = `${this.prefix}placement-lost`;
+    this.placementOwnerPrefix = `${this.prefix}placement-owner:`;
+    this.placementReleased = `${this.prefix}placement-released`;
   }
 
   channel(name: string): string {
@@ -52,5 +66,9 @@ export class ClusterKeys {
 
   frontend(frontendId: string): string {
     return this.frontendPrefix + frontendId;
+  }
+
+  placementOwner(serverId: string): string {
+    return this.placementOwnerPrefix + serverId;
   }
 }

@@ -138,6 +138,61 @@ for _, uid in ipairs(uids) do
 end
 return reply`,
   },
+  /**
+   * KEYS: placement hash, lost hash, candidate's owner set. ARGV: field, candidate. `[owner]`, or
+   * `[candidate, previous owner]` when the key was freed because its owner left.
+   */
+  shaddockPlacementClaim: {
+    numberOfKeys: 3,
+    lua: `${CHECK}
+local bad = check(1, 'hash') or check(2, 'hash') or check(3, 'set')
+if bad then return bad end
+local owner = redis.call('HGET', KEYS[1], ARGV[1])
+if owner then return { owner } end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[1])
+local previous = redis.call('HGET', KEYS[2], ARGV[1])
+if not previous then return { ARGV[2] } end
+redis.call('HDEL', KEYS[2], ARGV[1])
+return { ARGV[2], previous }`,
+  },
+  /**
+   * KEYS: placement hash, lost hash, owner's set. ARGV: field, owner, release channel, message.
+   * 1 when the owner owned it (released and published), else 0. Forgets a lost owner either way.
+   */
+  shaddockPlacementRelease: {
+    numberOfKeys: 3,
+    lua: `${CHECK}
+local bad = check(1, 'hash') or check(2, 'hash') or check(3, 'set')
+if bad then return bad end
+redis.call('HDEL', KEYS[2], ARGV[1])
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('SREM', KEYS[3], ARGV[1])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1`,
+  },
+  /**
+   * KEYS: placement hash, lost hash, server's set. ARGV: server id. Frees every field the server
+   * owns, remembering it as their lost owner; answers those fields.
+   */
+  shaddockPlacementReleaseServer: {
+    numberOfKeys: 3,
+    lua: `${CHECK}
+local bad = check(1, 'hash') or check(2, 'hash') or check(3, 'set')
+if bad then return bad end
+local fields = redis.call('SMEMBERS', KEYS[3])
+local released = {}
+for _, field in ipairs(fields) do
+  if redis.call('HGET', KEYS[1], field) == ARGV[1] then
+    redis.call('HDEL', KEYS[1], field)
+    redis.call('HSET', KEYS[2], field, ARGV[1])
+    released[#released + 1] = field
+  end
+end
+redis.call('DEL', KEYS[3])
+return released`,
+  },
 } as const;
 
 /** A script's reply: what Lua tables, strings, integers and nil become. */

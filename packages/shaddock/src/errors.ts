@@ -56,6 +56,8 @@ export const ErrorCode = {
   BodyNotForwardable: 'SHADDOCK_ERR_HANDLER_BODY_NOT_FORWARDABLE',
   // cron/
   CronInvalid: 'SHADDOCK_ERR_CRON_INVALID',
+  // placement/: a kind or key the placement table cannot hold, or an owner that is no server
+  PlacementInvalid: 'SHADDOCK_ERR_PLACEMENT_INVALID',
 } as const;
 
 /**

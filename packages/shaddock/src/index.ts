@@ -91,6 +91,17 @@ export {
   type ServerInfo,
   type ServerOrder,
 } from './membership/index.js';
+export {
+  checkPlacement,
+  MemoryPlacementTable,
+  type PlacementClaim,
+  type PlacementEntry,
+  type PlacementEvents,
+  type PlacementMove,
+  PlacementService,
+  type PlacementTable,
+  placementRoute,
+} from './placement/index.js';
 export type {
   RemoteInstance,
   Remotes,

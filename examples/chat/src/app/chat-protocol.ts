@@ -35,6 +35,11 @@ export type ChatPushes = {
   onLeave: { user: string };
   /** A message: to the whole room when `target` is `'*'`, else a private one to `target` (its sender gets a copy). */
   onChat: { from: string; target: string; msg: string };
+  /**
+   * The room's chat server left the cluster (crashed or stopped) and the room was re-created on
+   * another one: everyone in it there so far (each connector enters its users again).
+   */
+  onRoomMoved: { rid: string; users: string[] };
 };
 
 /** The longest user or room name, in UTF-16 units. */

@@ -3,8 +3,12 @@ import {
   BackendSession,
   ConsistentHashRouter,
   FrontendSession,
+  placementRoute,
   type RouteFunction,
 } from 'shaddock';
+
+/** The placement kind of the chat's rooms: the placement table files rooms under it. */
+export const ROOM = 'room';
 
 /**
  * The room a call to a chat server is about: the route parameter itself when it is a room name
@@ -21,27 +25,22 @@ export function roomOf(routeParam: unknown): string {
 }
 
 /**
- * The chat server a room lives on: a consistent hash of its name over the chat servers in
- * membership. Every process builds the same ring from the same membership, so they all agree.
- *
- * @example
- * const serverOf = roomServer(app);
- * serverOf('lobby'); // 'chat-server-2'
- */
-export function roomServer(app: Application): (rid: string) => string {
-  const ring = new ConsistentHashRouter(app.membership);
-  return (rid) => ring.routeKey('chat', rid);
-}
-
-/**
- * The chat servers' route: a room lives on one chat server ({@link roomServer}), so that every
- * member's messages reach the server that holds the room (with rooms in Redis, any chat server can
- * serve a room: routing by room still keeps its joins on one server, where they run one at a time).
+ * The chat servers' route: a room lives on the chat server the placement table names for it, so
+ * that every member's messages reach the server that holds the room. A new room is placed by a
+ * consistent hash of its name over the chat servers up now, and stays there when chat servers are
+ * added (`shaddock add … serverType=chat` takes new rooms only); when its server leaves, the room
+ * is placed on another one, whose members' connectors enter them there again (`rejoinMovedRooms`).
+ * A call about no room (a session that entered none) goes to any chat server, which refuses it.
  *
  * @example
  * app.route('chat', roomRoute(app));
  */
 export function roomRoute(app: Application): RouteFunction {
-  const serverOf = roomServer(app);
-  return (routeParam) => serverOf(roomOf(routeParam));
+  const placed = placementRoute(app, ROOM, roomOf);
+  let ring: ConsistentHashRouter | undefined;
+  return (routeParam, servers) => {
+    if (roomOf(routeParam) !== '') return placed(routeParam, servers);
+    ring ??= new ConsistentHashRouter(app.membership);
+    return ring.routeKey('chat', '');
+  };
 }

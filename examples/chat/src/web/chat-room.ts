@@ -203,6 +203,10 @@ export class ChatRoom {
     client.on('onAdd', ({ user }) => listener.joined(user));
     client.on('onLeave', ({ user }) => listener.left(user));
     client.on('onChat', (message) => listener.message(message));
+    client.on('onRoomMoved', ({ users }) => {
+      listener.users(users);
+      listener.status('online', `the room's server stopped: ${this.login.rid} lives on another server now`);
+    });
     client.events.on('connected', () => this.#generation++);
     client.events.on('disconnected', () => this.#generation++);
     client.events.on('reconnecting', ({ attempt, delay }) => {

@@ -1,7 +1,13 @@
 import type { CpuUsage, PortHello } from '../admin/index.js';
 import { DRIVER_VARIABLES } from '../config/index.js';
 import type { ServerInfo } from '../membership/index.js';
+import type { PlacementEntry } from '../placement/index.js';
 import { clusterProof, NONCE_LENGTH } from '../transport/index.js';
+import {
+  type PlacementAnswer,
+  type PlacementOperation,
+  parsePlacementOperation,
+} from './placement-protocol.js';
 
 /** The environment variable through which the master hands each child its registration token. */
 export const SERVER_TOKEN_ENV = 'SHADDOCK_SERVER_TOKEN';
@@ -59,7 +65,9 @@ export type MonitorMessage =
   | { type: 'monitor-auth'; id: string; nonce: Uint8Array; proof: Uint8Array }
   | { type: 'register'; id: string; pid: number; token: string; info: ServerInfo }
   | { type: 'ready' }
-  | { type: 'stats'; requestId: number; stats: ProcessStats };
+  | { type: 'stats'; requestId: number; stats: ProcessStats }
+  /** A call on the master's placement table; answered by `placement-answer` with the same id. */
+  | { type: 'placement'; requestId: number; operation: PlacementOperation };
 
 /** A message from the master to a server's monitor. */
 export type MasterMessage =
@@ -78,7 +86,16 @@ export type MasterMessage =
   | { type: 'stop'; deadlineMs: number }
   | { type: 'stats'; requestId: number }
   /** Frontends: change the connector's run-time IP blacklist. */
-  | { type: 'blacklist'; add: string[]; remove: string[] };
+  | { type: 'blacklist'; add: string[]; remove: string[] }
+  /** The answer to a `placement` call: its result, or the error it failed with. */
+  | {
+      type: 'placement-answer';
+      requestId: number;
+      answer?: PlacementAnswer;
+      error?: { code: string; message: string };
+    }
+  /** A key of the placement table was released (every server forgets its cached owner). */
+  | { type: 'placement-released'; entry: PlacementEntry };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -122,6 +139,12 @@ export function parseMonitorMessage(message: unknown): MonitorMessage | undefine
   if (message['type'] === 'stats' && typeof message['requestId'] === 'number' && isObject(message['stats'])) {
     return message as MonitorMessage;
   }
+  if (message['type'] === 'placement' && typeof message['requestId'] === 'number') {
+    const operation = parsePlacementOperation(message['operation']);
+    return operation === undefined
+      ? undefined
+      : { type: 'placement', requestId: message['requestId'], operation };
+  }
   return isRegister(message) ? message : undefined;
 }
 
@@ -147,6 +170,10 @@ export function parseMasterMessage(message: unknown): MasterMessage | undefined 
       return isNonce(message['nonce']) ? (message as MasterMessage) : undefined;
     case 'monitor-ok':
       return message['proof'] instanceof Uint8Array ? (message as MasterMessage) : undefined;
+    case 'placement-answer':
+      return typeof message['requestId'] === 'number' ? (message as MasterMessage) : undefined;
+    case 'placement-released':
+      return isObject(message['entry']) ? (message as MasterMessage) : undefined;
     case 'after-start-all':
     case 'refused':
       return message as MasterMessage;

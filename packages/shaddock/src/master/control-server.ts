@@ -17,6 +17,7 @@ import {
   monitorProof,
   parseMonitorMessage,
 } from './control-protocol.js';
+import { placementFailure, runPlacementOperation } from './placement-protocol.js';
 import type { Registry, ServerRecord } from './registry.js';
 import type { Supervisor } from './supervisor.js';
 
@@ -221,6 +222,7 @@ function registerServer(
       const message = parseMonitorMessage(raw);
       if (message?.type === 'ready') ready(record, monitors, log);
       else if (message?.type === 'stats') registry.answerStats(message.requestId, message.stats);
+      else if (message?.type === 'placement') socket.send(answerPlacement(registry, message));
       else socket.destroy(new Error(`unexpected control message from ${record.info.id}`));
     },
     onClose(): void {
@@ -256,4 +258,21 @@ function ready(record: ServerRecord, monitors: MonitorEndpoint, log: (line: stri
   log(`${record.info.id} is ready`);
   if (monitors.allStarted()) monitors.registry.send(record, { type: 'after-start-all' });
   monitors.registry.changed();
+}
+
+/** Runs a server's call on the master's placement table; a bad call is answered with its error. */
+function answerPlacement(
+  registry: Registry,
+  { requestId, operation }: Extract<MonitorMessage, { type: 'placement' }>,
+): MasterMessage {
+  try {
+    const isMember = (serverId: string): boolean => registry.get(serverId)?.registered !== undefined;
+    return {
+      type: 'placement-answer',
+      requestId,
+      answer: runPlacementOperation(registry.placement, operation, isMember),
+    };
+  } catch (error) {
+    return { type: 'placement-answer', requestId, error: placementFailure(error) };
+  }
 }

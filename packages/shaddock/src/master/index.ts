@@ -16,7 +16,9 @@ export {
 export { SUPERVISOR_ENV } from './detached-supervisor.js';
 export { Master, type MasterOptions } from './master.js';
 export { MasterMembership, type MasterMembershipOptions } from './master-membership.js';
+export { MasterPlacementTable } from './master-placement-table.js';
 export { MonitorClient, type MonitorClientOptions } from './monitor-client.js';
+export type { PlacementOperation } from './placement-protocol.js';
 export { findPortHolders } from './port-holders.js';
 export type { ServerStatus } from './registry.js';
 export {

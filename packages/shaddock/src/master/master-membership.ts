@@ -1,4 +1,5 @@
 import { LocalMembership, type Membership } from '../membership/index.js';
+import { MasterPlacementTable } from './master-placement-table.js';
 import { MonitorClient, type MonitorClientOptions } from './monitor-client.js';
 
 /** What {@link MasterMembership} needs: the monitor's options but the view, which it is. */
@@ -14,10 +15,19 @@ export type MasterMembershipOptions = Omit<MonitorClientOptions, 'membership'>;
  */
 export class MasterMembership extends LocalMembership implements Membership {
   readonly #monitor: MonitorClient;
+  /** The master's placement table, over the same connection (the default `placementTable` driver). */
+  readonly placementTable: MasterPlacementTable;
 
   constructor(options: MasterMembershipOptions) {
     super();
-    this.#monitor = new MonitorClient({ ...options, membership: this });
+    let table: MasterPlacementTable | undefined;
+    this.#monitor = new MonitorClient({
+      ...options,
+      membership: this,
+      onPlacementReleased: (entry) => table?.released(entry),
+    });
+    table = new MasterPlacementTable(this.#monitor);
+    this.placementTable = table;
   }
 
   start(): Promise<void> {

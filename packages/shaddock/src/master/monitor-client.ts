@@ -1,5 +1,6 @@
 import { ErrorCode, ShaddockError } from '../errors.js';
 import type { LocalMembership, ServerInfo } from '../membership/index.js';
+import type { PlacementEntry } from '../placement/index.js';
 import {
   connectFramed,
   type FramedSocket,
@@ -16,6 +17,7 @@ import {
   parseMasterMessage,
   SERVER_TOKEN_ENV,
 } from './control-protocol.js';
+import type { PlacementAnswer, PlacementOperation } from './placement-protocol.js';
 import { ownStats } from './rows.js';
 
 /** What a server's monitor needs. */
@@ -43,6 +45,8 @@ export interface MonitorClientOptions {
   readonly secret?: string;
   /** Milliseconds allowed to connect and register (default 10 000). */
   readonly timeout?: number;
+  /** The master released a key of its placement table. */
+  readonly onPlacementReleased?: (entry: PlacementEntry) => void;
   /** Where failures of the callbacks are reported (default: stderr). */
   readonly log?: (line: string) => void;
 }
@@ -74,6 +78,12 @@ export class MonitorClient {
   #registration: Waiter | undefined;
   #closing = false;
   #stopOrdered = false;
+  /** Placement calls waiting for the master's answer, by request id. */
+  readonly #placementCalls = new Map<
+    number,
+    { resolve(answer: unknown): void; reject(error: Error): void }
+  >();
+  #nextPlacementCall = 1;
   /** The handshake, until the master proved itself: what it needs to answer `hello` and check `monitor-ok`. */
   #handshake:
     | { secret: string; token: string; nonce: Uint8Array; masterNonce?: Uint8Array; verified?: boolean }
@@ -140,6 +150,24 @@ export class MonitorClient {
   ready(): void {
     if (!this.#socket) throw new ShaddockError(ErrorCode.MasterState, 'ready() before connect()');
     this.#send({ type: 'ready' });
+  }
+
+  /**
+   * Runs an operation on the master's placement table. Rejects with the master's error, or with
+   * `SHADDOCK_ERR_MASTER_UNREACHABLE` when the connection is not up or drops before the answer.
+   */
+  placement(operation: PlacementOperation): Promise<PlacementAnswer> {
+    const socket = this.#socket;
+    if (!socket || this.#registration !== undefined)
+      return Promise.reject(new ShaddockError(ErrorCode.MasterUnreachable, 'not registered with the master'));
+    const requestId = this.#nextPlacementCall++;
+    return new Promise((resolve, reject) => {
+      this.#placementCalls.set(requestId, {
+        resolve: (answer) => resolve(answer as PlacementAnswer),
+        reject,
+      });
+      this.#send({ type: 'placement', requestId, operation });
+    });
   }
 
   /** Closes the connection on purpose: `onMasterLost` is not called. */
@@ -226,6 +254,16 @@ export class MonitorClient {
       case 'blacklist':
         this.#options.onBlacklist?.(message.add, message.remove);
         break;
+      case 'placement-answer': {
+        const call = this.#placementCalls.get(message.requestId);
+        this.#placementCalls.delete(message.requestId);
+        if (message.error === undefined) call?.resolve(message.answer ?? null);
+        else call?.reject(new ShaddockError(knownCode(message.error.code), message.error.message));
+        break;
+      }
+      case 'placement-released':
+        this.#options.onPlacementReleased?.(message.entry);
+        break;
     }
   }
 
@@ -241,6 +279,9 @@ export class MonitorClient {
   }
 
   #closed(error: Error | undefined): void {
+    for (const call of this.#placementCalls.values())
+      call.reject(new ShaddockError(ErrorCode.MasterUnreachable, 'the connection to the master closed'));
+    this.#placementCalls.clear();
     if (this.#registration) {
       const reason = error ? `: ${error.message}` : '';
       this.#registration.reject(
@@ -256,4 +297,9 @@ export class MonitorClient {
     process.stderr.write(`${this.#options.server.id}: lost the master, exiting\n`);
     process.exit(1);
   }
+}
+
+/** A code the master sent, if it is one of ours (else: the master's state). */
+function knownCode(code: string): ErrorCode {
+  return (Object.values(ErrorCode) as string[]).includes(code) ? (code as ErrorCode) : ErrorCode.MasterState;
 }

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { ServerState } from '../admin/index.js';
 import type { ServerInfo } from '../membership/index.js';
+import { MemoryPlacementTable } from '../placement/index.js';
 import type { FramedSocket } from '../transport/index.js';
 import type { MasterMessage, ProcessStats } from './control-protocol.js';
 
@@ -66,9 +67,22 @@ export class Registry {
   readonly #records = new Map<string, ServerRecord>();
   /** The run-time IP blacklist every frontend holds; a frontend gets it when it registers. */
   readonly blacklist = new Set<string>();
+  /**
+   * The cluster's placement table (room → owning server): one authority, here, that every server
+   * reaches over its monitor connection. A server's keys are freed as it leaves membership, and a
+   * key released is announced to every server (they cache owners).
+   */
+  readonly placement = new MemoryPlacementTable();
   readonly #waiters = new Set<() => void>();
   readonly #stats = new Map<number, (stats: ProcessStats | undefined) => void>();
   #nextRequestId = 1;
+
+  constructor() {
+    this.placement.watch((entry) => {
+      for (const record of this.#records.values())
+        if (record.registered) this.send(record, { type: 'placement-released', entry });
+    });
+  }
 
   /** Adds a record for a server that is not running yet. */
   add(info: ServerInfo): ServerRecord {
@@ -139,6 +153,8 @@ export class Registry {
   /** Takes a server out of membership, telling every other registered server at once. */
   leave(record: ServerRecord): void {
     record.registered = undefined;
+    // before the others hear it left: a claim they make then finds its keys free
+    this.placement.releaseServerNow(record.info.id);
     if (!record.member) return;
     record.member = undefined;
     this.#broadcast({ type: 'remove', id: record.info.id }, record);

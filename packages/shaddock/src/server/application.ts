@@ -2,6 +2,7 @@ import type { ChannelService } from '../channel/index.js';
 import type { CronService } from '../cron/index.js';
 import { type HandlerFilter, HandlerFilters, type HandlerSource } from '../handler/index.js';
 import { Kernel, type KernelOptions } from '../kernel/index.js';
+import type { PlacementService } from '../placement/index.js';
 import type {
   Remotes,
   RouteFunction,
@@ -72,6 +73,11 @@ export class Application extends Kernel {
   /** This server's crons (`config/crons.json`, and `add`/`remove` at run time; not on the master). */
   get cronService(): CronService {
     return this.services.get('cronService');
+  }
+
+  /** Where rooms and areas live (`placementRoute`), and its `adopted`/`moved` events; there once the server starts. */
+  get placement(): PlacementService {
+    return this.services.get('placement');
   }
 
   /** The handler filter lists, in the order they were added. */

@@ -13,6 +13,7 @@ import {
 } from '../logging/index.js';
 import { MasterMembership } from '../master/index.js';
 import { type ControlPlane, FixedMembership, type Membership, type ServerInfo } from '../membership/index.js';
+import { MemoryPlacementTable, type PlacementTable } from '../placement/index.js';
 import { MemoryStatusStore, type StatusStore } from '../session/index.js';
 import { type RpcLink, tcpRpcLink } from '../transport/index.js';
 import type { Application } from './application.js';
@@ -52,6 +53,11 @@ export interface Drivers {
   readonly channelStore?: (context: DriverContext) => ChannelStore;
   /** Who is online on which frontend (service `statusStore`); default: this process's memory. */
   readonly statusStore?: (context: DriverContext) => StatusStore;
+  /**
+   * Where stateful keys live, room → owning server (service `placementTable`); default: the master's
+   * table under a master, else this process's memory.
+   */
+  readonly placementTable?: (context: DriverContext) => PlacementTable;
   /**
    * Orders to any server, requests between masters, and their leader election (service
    * `controlPlane`): what scale-out masters run on. No default: the one-machine master needs none.
@@ -124,6 +130,10 @@ export function installDrivers(
   if (!app.isMaster()) {
     app.services.provide('channelStore', drivers.channelStore?.(full) ?? new MemoryChannelStore());
     app.services.provide('statusStore', drivers.statusStore?.(full) ?? new MemoryStatusStore());
+    app.services.provide(
+      'placementTable',
+      drivers.placementTable?.(full) ?? defaultPlacementTable(membership),
+    );
   }
   return app;
 }
@@ -183,4 +193,12 @@ function defaultMembership(context: DriverContext, app: () => Application | unde
     },
     log: (line) => context.logger.error(line),
   });
+}
+
+/**
+ * Under a master, its table (one authority for the cluster, over the monitor connection); else
+ * this process's memory (a lone server; a scale-out cluster names Redis for a shared one).
+ */
+function defaultPlacementTable(membership: Membership): PlacementTable {
+  return membership instanceof MasterMembership ? membership.placementTable : new MemoryPlacementTable();
 }

@@ -5,6 +5,7 @@ import type { HandlerSource } from '../handler/index.js';
 import { handlerComponent } from '../handler/index.js';
 import { AppState, type Component, type Kernel, LifecycleHook } from '../kernel/index.js';
 import { runClusterMaster, runMaster } from '../master/index.js';
+import { placementComponent } from '../placement/index.js';
 import { rpcComponent } from '../rpc/index.js';
 import { sessionComponent } from '../session/index.js';
 
@@ -72,6 +73,7 @@ async function startMaster(app: RunnableApplication): Promise<void> {
 function builtInComponents(app: RunnableApplication): Component[] {
   return [
     rpcComponent(app, { remotes: app.explicitRemotes }),
+    placementComponent(app),
     sessionComponent(app),
     handlerComponent(app, { handlers: app.explicitHandlers }),
     channelComponent(app),
@@ -86,6 +88,7 @@ async function startServer(app: RunnableApplication): Promise<void> {
   // before any component needs it.
   await app.services.find('channelStore')?.connect?.();
   await app.services.find('statusStore')?.connect?.();
+  await app.services.find('placementTable')?.connect?.();
   await app.membership.start();
   await app.lifecycle.run(LifecycleHook.BeforeStartup, app);
   await app.components.run('start');
@@ -140,6 +143,7 @@ async function stop(app: RunnableApplication, force: boolean, deadlineMs: number
     () => app.services.find('controlPlane')?.close(),
     () => app.services.find('channelStore')?.close?.(),
     () => app.services.find('statusStore')?.close?.(),
+    () => app.services.find('placementTable')?.close?.(),
   ];
   for (const close of closes) {
     try {

@@ -12,6 +12,7 @@ export {
   type MemberOrders,
 } from './control-plane-contract.js';
 export { describeMembershipContract, type MembershipHarness } from './membership-contract.js';
+export { describePlacementTableContract, type PlacementTableHarness } from './placement-table-contract.js';
 export { type RecordingLogger, recordingLogger } from './recording-logger.js';
 export { describeRpcLinkContract, type RpcLinkHarness } from './rpc-link-contract.js';
 export { describeStatusStoreContract } from './status-store-contract.js';

@@ -1,6 +1,6 @@
 import type { Application, PushReceiver, Services } from 'shaddock';
 import type { ChatPushes } from '../chat-protocol.js';
-import { roomServer } from '../routes.js';
+import { ROOM } from '../routes.js';
 import { pushToReceivers } from './room-push.js';
 import type { PushRoute, RoomMember, Rooms } from './rooms.js';
 
@@ -17,8 +17,8 @@ const CONNECTOR = 'connector';
 /**
  * Rooms in Redis, through the global channel service (`@shaddock/redis`): a global channel per
  * room, named after it, whose members (uid → connector) every chat server reads. A request about a
- * room still goes to the chat server the room routes to, so that joins to one room run one at a
- * time on one server; when that server dies the room routes to the next one on the ring, which
+ * room still goes to the chat server the placement table names for it, so that joins to one room
+ * run one at a time on one server; when that server dies the room is placed on another one, which
  * finds the same members in Redis.
  *
  * A member through a connector that is not in membership any more is gone, whatever Redis still
@@ -27,13 +27,11 @@ const CONNECTOR = 'connector';
  */
 export class GlobalRooms implements Rooms {
   readonly #app: Application;
-  readonly #serverOf: (rid: string) => string;
   /** The joins running, by room: the next one waits for the one before. */
   readonly #joins = new Map<string, Promise<unknown>>();
 
   constructor(app: Application) {
     this.#app = app;
-    this.#serverOf = roomServer(app);
   }
 
   /**
@@ -97,7 +95,8 @@ export class GlobalRooms implements Rooms {
   }
 
   async stranded(): Promise<RoomMember[]> {
-    const rooms = (await this.#global.store.channels()).filter((rid) => this.#servesHere(rid));
+    const mine = await this.#ownRooms();
+    const rooms = (await this.#global.store.channels()).filter((rid) => mine.has(rid));
     const groups = await Promise.all(
       rooms.map(async (rid) => ({ rid, byFrontend: await this.#global.store.membersByFrontend(rid) })),
     );
@@ -132,13 +131,10 @@ export class GlobalRooms implements Rooms {
     return this.#app.membership.get(frontendId) !== undefined;
   }
 
-  /** Whether `rid` routes to this server now (never while this server is not in membership). */
-  #servesHere(rid: string): boolean {
-    try {
-      return this.#serverOf(rid) === this.#app.serverId;
-    } catch {
-      return false;
-    }
+  /** The rooms the placement table places on this server now. */
+  async #ownRooms(): Promise<Set<string>> {
+    const owned = await this.#app.placement.ownedBy();
+    return new Set(owned.filter((entry) => entry.kind === ROOM).map((entry) => entry.key));
   }
 
   /** Runs `work` once the work queued before it for `rid` has settled. */

@@ -9,6 +9,7 @@ import type { Rooms } from './rooms.js';
 
 export { GlobalRooms } from './global-rooms.js';
 export { LocalRooms } from './local-rooms.js';
+export { rejoinMovedRooms } from './moved-rooms.js';
 export type { PushRoute, RoomMember, Rooms } from './rooms.js';
 
 /**

@@ -49,6 +49,19 @@ export default function chatRemote(app: Application) {
       return { code: 200, users: users.map(nameOf) };
     },
 
+    /**
+     * Puts back, silently, users of `frontendId` whose room's chat server left the cluster (the
+     * room now lives here), then tells the whole room who is in it (`onRoomMoved`). Answers how
+     * many were put back (a name taken meanwhile through another connector is not).
+     */
+    async rejoin(uids: string[], frontendId: string, rid: string): Promise<number> {
+      let back = 0;
+      for (const uid of uids) if ((await rooms.join(rid, uid, frontendId)) !== undefined) back++;
+      const users = (await rooms.members(rid)).map(nameOf);
+      await rooms.pushToRoom(rid, 'onRoomMoved', { rid, users });
+      return back;
+    },
+
     /** Takes `uid` out of room `rid` when it is there through `frontendId`, and tells the others (`onLeave`). */
     async kick(uid: string, frontendId: string, rid: string): Promise<void> {
       await leave(rid, uid, frontendId);
