@@ -15,8 +15,8 @@ export interface RpcComponent extends Component {
   /** The remotes this server offers, user and system. */
   readonly registry: RemoteRegistry;
   start(): Promise<void>;
-  drain(deadlineMs: number): Promise<void>;
-  stop(): void;
+  drain(deadlineMs: number): void;
+  stop(force: boolean): Promise<void>;
 }
 
 /**
@@ -43,6 +43,16 @@ declare module '../kernel/index.js' {
   }
 }
 
+/**
+ * How long the RPC server still serves after this server left membership: enough for every other
+ * server to hear of it (the master's announcement, a NATS KV watch), so that none meets a closed
+ * port; a call later than that is refused with `ServerUnavailable` ('stopping'), at once.
+ */
+export const LEAVE_LINGER_MS = 300;
+
+/** The least a stop leaves the RPC calls in flight, even past its deadline. */
+const RPC_MIN_DRAIN_MS = 500;
+
 /** Options of {@link rpcComponent}. */
 export interface RpcComponentOptions {
   /** Remotes registered in code (`app.registerRemote`), added after the remote folder's. */
@@ -54,6 +64,8 @@ export function rpcComponent(app: Kernel, options: RpcComponentOptions = {}): Rp
   app.services.provide('remoteRegistry', registry);
   let server: RpcServer | undefined;
   let client: RpcClient | undefined;
+  // when the stop's deadline ends (`performance.now()`), set by `drain`
+  let stopBy = 0;
   return {
     name: 'rpc',
     registry,
@@ -101,10 +113,14 @@ export function rpcComponent(app: Kernel, options: RpcComponentOptions = {}): Rp
       app.services.provide('rpc', createRpcProxy<Remotes>(client));
       app.services.provide('sysrpc', createRpcProxy<SystemRemotes>(client, 'sys'));
     },
-    async drain(deadlineMs) {
-      await server?.stop(deadlineMs);
+    drain(deadlineMs) {
+      // The server serves on while the others drain (a frontend's in-flight requests still need
+      // pushes and session calls): it stops in `stop`, once this server has left membership.
+      stopBy = performance.now() + deadlineMs;
     },
-    stop() {
+    async stop(force) {
+      const deadlineMs = force ? 0 : Math.max(RPC_MIN_DRAIN_MS, stopBy - performance.now());
+      await server?.stop(deadlineMs, force ? 0 : LEAVE_LINGER_MS);
       client?.close();
     },
   };

@@ -113,13 +113,18 @@ export class RpcServer {
    * ('stopping'); calls in flight get up to `deadlineMs` to finish; then every connection is
    * closed after its pending replies.
    */
-  stop(deadlineMs = 10_000): Promise<void> {
-    this.#stopped ??= this.#stop(deadlineMs);
+  stop(deadlineMs = 10_000, lingerMs = 0): Promise<void> {
+    this.#stopped ??= this.#stop(deadlineMs, lingerMs);
     return this.#stopped;
   }
 
-  async #stop(deadlineMs: number): Promise<void> {
+  /**
+   * `lingerMs`: calls are still served that long first; a server that just left membership so
+   * answers the callers that have not heard of it yet, rather than refusing them.
+   */
+  async #stop(deadlineMs: number, lingerMs: number): Promise<void> {
     const state = this.#state;
+    if (lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, lingerMs));
     state.stopping = true;
     if (state.inFlight > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -129,6 +134,12 @@ export class RpcServer {
       });
       clearTimeout(timer);
       state.drained = undefined;
+    }
+    if (state.inFlight > 0) {
+      this.#options.logger?.warn(
+        { inFlight: state.inFlight, deadlineMs },
+        `stopped with ${state.inFlight} calls in flight after ${deadlineMs} ms: their callers get ServerUnavailable`,
+      );
     }
     const listener = this.#listener;
     this.#listener = undefined;

@@ -130,10 +130,18 @@ async function stop(app: RunnableApplication, force: boolean, deadlineMs: number
   } catch (error) {
     report(error instanceof Error ? error : new Error(String(error)));
   }
+  // The connector drains (requests finish, pushes flush, clients kicked) while the RPC server
+  // still serves the pushes and session calls those requests need.
   if (!force) await app.components.drain(deadlineMs, report);
+  // Out of membership before any listener closes: the others stop calling this server, and a call
+  // still on its way is answered (or refused with a typed error), never met by a closed port.
+  try {
+    await app.membership.stop();
+  } catch (error) {
+    report(error instanceof Error ? error : new Error(String(error)));
+  }
   await app.components.stop(force, report);
   const closes = [
-    () => app.membership.stop(),
     () => app.services.find('rpcLink')?.close?.(),
     () => app.services.find('controlPlane')?.close(),
     () => app.services.find('channelStore')?.close?.(),
@@ -149,11 +157,16 @@ async function stop(app: RunnableApplication, force: boolean, deadlineMs: number
   app.enter(AppState.Stopped);
 }
 
-/** A server run by a supervisor (not the master) stops gracefully on SIGINT/SIGTERM. */
+/**
+ * A server run by a supervisor (not the master) stops gracefully on SIGINT/SIGTERM, within the
+ * `drainTimeout` setting (milliseconds, default {@link SIGNAL_STOP_DEADLINE_MS}).
+ */
 function stopOnSignals(app: RunnableApplication): void {
   if (app.identity.master) return;
   const onSignal = (): void => {
-    void app.stop(false, SIGNAL_STOP_DEADLINE_MS).finally(() => process.exit(0));
+    const setting = app.get('drainTimeout');
+    const deadlineMs = typeof setting === 'number' && setting >= 0 ? setting : SIGNAL_STOP_DEADLINE_MS;
+    void app.stop(false, deadlineMs).finally(() => process.exit(0));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
