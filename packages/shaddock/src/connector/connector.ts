@@ -95,6 +95,11 @@ export interface DrainReport {
   readonly durationMs: number;
 }
 
+/** How long a draining frontend waits for no message to come before it kicks its clients. */
+export const STOP_QUIET_MS = 200;
+/** The longest it waits so: a client that keeps sending after `ServerStopping` is kicked anyway. */
+export const STOP_QUIET_MAX_MS = 2_000;
+
 /** The clock of silence and handshake timeouts: one interval for every connection. */
 const MIN_SWEEP_MS = 25;
 const MAX_SWEEP_MS = 5000;
@@ -125,6 +130,7 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
   #drained: (() => void) | undefined;
   /** What came while stopping: requests answered `ServerStopping`, notifies dropped. */
   readonly #refusals = { requests: 0, notifies: 0 };
+  #lastRefusalAt = 0;
 
   get port(): number | undefined {
     return this.#port;
@@ -208,6 +214,7 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
       },
       stopping: false,
       refused: (request) => {
+        this.#lastRefusalAt = performance.now();
         if (request) this.#refusals.requests++;
         else this.#refusals.notifies++;
       },
@@ -246,6 +253,7 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
     this.#server?.stopAccepting();
     if (this.#context !== undefined) this.#context.stopping = true;
     const inFlightAtStop = this.#inflight;
+    const deadline = startedAt + deadlineMs;
     if (this.#inflight > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, deadlineMs);
@@ -256,6 +264,7 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
       });
       this.#drained = undefined;
     }
+    await this.#quiet(deadline);
     const notifiesCut = this.#inflight;
     let requestsCut = 0;
     for (const connection of this.#connections.values()) requestsCut += connection.cut();
@@ -279,9 +288,30 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
         `drain timeout (${deadlineMs} ms) passed: ${report.requestsCut} requests answered 'server stopping' and ${report.notifiesCut} notifies left unfinished`,
       );
     } else {
-      this.#log.info({ ...report }, `drained: ${inFlightAtStop} messages in flight finished, ${connections.length} clients kicked`);
+      this.#log.info(
+        { ...report },
+        `drained: ${inFlightAtStop} messages in flight finished, ${connections.length} clients kicked`,
+      );
     }
     return report;
+  }
+
+  /**
+   * Waits until no message has come for {@link STOP_QUIET_MS} (at most {@link STOP_QUIET_MAX_MS},
+   * and never past `deadline`): a request on its way when the last one in flight was answered is
+   * answered `ServerStopping` rather than met by the kick, and a client told so stops sending.
+   */
+  async #quiet(deadline: number): Promise<void> {
+    const until = Math.min(deadline, performance.now() + STOP_QUIET_MAX_MS);
+    for (;;) {
+      const quietAt = this.#lastRefusalAt + STOP_QUIET_MS;
+      const now = performance.now();
+      if (now >= until) return;
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(until, Math.max(quietAt, now + STOP_QUIET_MS)) - now),
+      );
+      if (performance.now() - this.#lastRefusalAt >= STOP_QUIET_MS) return;
+    }
   }
 
   /** Closes the server; clients still there are kicked (dropped at once when `force`). */

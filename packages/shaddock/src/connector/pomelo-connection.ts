@@ -287,7 +287,10 @@ export class PomeloConnection<S extends { readonly id: number }>
       if (message.type === MessageType.Request) this.#respond(message, RATE_LIMITED, true);
       return;
     }
-    if (message.type === MessageType.Request) (this.#requests ??= new Set()).add(message);
+    if (message.type === MessageType.Request) {
+      if (this.#requests === undefined) this.#requests = new Set();
+      this.#requests.add(message);
+    }
     if (++this.#inflight >= context.settings.maxPendingRequests && !this.#paused) {
       this.#paused = true;
       this.#transport.pause();
