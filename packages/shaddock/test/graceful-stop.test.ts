@@ -19,6 +19,7 @@ import { SHADDOCK_BIN } from './support/processes.js';
 const ENTER = 'connector.entry.enter';
 const ECHO = 'room.roomHandler.echo';
 const SAY = 'room.roomHandler.say';
+const HOLD = 'room.roomHandler.hold';
 
 const CLIENTS = 300;
 /** Every tenth client asks for slow answers: forwarded requests are always in flight at the stop. */
@@ -46,6 +47,26 @@ let firstStoppingAt: number | undefined;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `shaddock stop` on the cluster, with more arguments. */
+function stopCluster(
+  cluster: FrontendCluster,
+  ...more: string[]
+): Promise<{ code: number | null; out: string }> {
+  const { username, password } = ADMIN;
+  return shaddock([
+    'stop',
+    '--dir',
+    cluster.dir,
+    '--env',
+    'test',
+    '--username',
+    username,
+    '--password',
+    password,
+    ...more,
+  ]);
 }
 
 /** Runs the built `shaddock` bin; resolves with its exit code and output. */
@@ -143,17 +164,7 @@ describe('a graceful stop (shaddock stop) under load', () => {
       await sleep(1_500);
 
       const startedAt = performance.now();
-      const stop = await shaddock([
-        'stop',
-        '--dir',
-        cluster.dir,
-        '--env',
-        'test',
-        '--username',
-        ADMIN.username,
-        '--password',
-        ADMIN.password,
-      ]);
+      const stop = await stopCluster(cluster);
       const stopMs = Math.round(performance.now() - startedAt);
       expect(stop, stop.out).toMatchObject({ code: 0 });
       await Promise.all(loads);
@@ -192,4 +203,25 @@ describe('a graceful stop (shaddock stop) under load', () => {
       );
     });
   }, 180_000);
+
+  it('cuts at the drain timeout: a request still running is answered ServerStopping, and the log says what was cut', async () => {
+    await withFrontendCluster({}, async (cluster) => {
+      const { client, tally } = await enterClient(cluster, 0);
+      // held on its room's server (room-2) until a release that never comes
+      const held = client.request(HOLD, { key: 'forever' });
+      await cluster.waitFor('the request to be held', () => cluster.seen('room-2', 'hold:start').length > 0);
+      const stop = await stopCluster(cluster, '--deadline', '1000');
+      expect(stop, stop.out).toMatchObject({ code: 0 });
+      expect(await held).toEqual({
+        code: ResponseCode.ServerStopping,
+        message: 'server stopping: the request did not finish before the drain deadline',
+      });
+      await tally.closed;
+      expect(tally).toMatchObject({ kick: 'server stopping', closedBeforeKick: false });
+      const cut = logLines(cluster)
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line['serverId'] === 'connector-1' && line['requestsCut'] !== undefined);
+      expect(cut).toMatchObject([{ level: 40, inFlightAtStop: 1, requestsCut: 1, drainTimeoutMs: 1000 }]);
+    });
+  }, 120_000);
 });
