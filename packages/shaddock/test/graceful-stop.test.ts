@@ -6,15 +6,19 @@
 // socket error (no call meets a closed port). Figures (requests in flight at the stop, its duration)
 // are printed for the report.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Client } from '@shaddock/client';
+import { fileURLToPath } from 'node:url';
+import { type Client, connect } from '@shaddock/client';
 import type { JsonObject } from '@shaddock/protocol';
 import { describe, expect, it } from 'vitest';
 import { ResponseCode } from '../src/errors.js';
-import { ADMIN } from './support/app-folder.js';
+import { ADMIN, freePort, makeAppFolder } from './support/app-folder.js';
+import { readClusterEvents } from './support/cluster-events.js';
 import { type ConnectorId, type FrontendCluster, withFrontendCluster } from './support/frontend-cluster.js';
-import { SHADDOCK_BIN } from './support/processes.js';
+import { PidTracker, SHADDOCK_BIN, waitFor } from './support/processes.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/frontend-app/', import.meta.url));
 
 const ENTER = 'connector.entry.enter';
 const ECHO = 'room.roomHandler.echo';
@@ -80,13 +84,21 @@ function shaddock(args: readonly string[]): Promise<{ code: number | null; out: 
   });
 }
 
+/** Opens a client on a connector (by index: both connectors, both transports). */
+type Opener = (
+  connector: ConnectorId,
+  transport: 'ws' | 'tcp',
+  options: { requestTimeout: number },
+) => Promise<Client>;
+
 async function enterClient(
-  cluster: FrontendCluster,
+  cluster: FrontendCluster | Opener,
   index: number,
+  connector: ConnectorId = index % 2 === 0 ? 'connector-1' : 'connector-2',
 ): Promise<{ client: Client; tally: Tally }> {
-  const connector: ConnectorId = index % 2 === 0 ? 'connector-1' : 'connector-2';
   const transport = (index >> 1) % 2 === 0 ? 'ws' : 'tcp';
-  const client = await cluster.connect(connector, transport, { requestTimeout: 60_000 });
+  const open: Opener = typeof cluster === 'function' ? cluster : (...args) => cluster.connect(...args);
+  const client = await open(connector, transport, { requestTimeout: 60_000 });
   const tally: Tally = {
     sent: 0,
     answered: 0,
@@ -142,8 +154,8 @@ async function load(client: Client, tally: Tally, index: number): Promise<void> 
 }
 
 /** Every log line of the cluster's servers (their files under `logs/`). */
-function logLines(cluster: FrontendCluster): string[] {
-  const folder = join(cluster.dir, 'logs');
+function logLines(dir: string): string[] {
+  const folder = join(dir, 'logs');
   return readdirSync(folder)
     .filter((name) => name.endsWith('.log'))
     .flatMap((name) => readFileSync(join(folder, name), 'utf8').split('\n').filter(Boolean));
@@ -185,7 +197,7 @@ describe('a graceful stop (shaddock stop) under load', () => {
       // forwarded requests in flight when the stop began were answered by their backend
       expect(sum((t) => t.answeredAcrossStop)).toBeGreaterThan(0);
 
-      const lines = logLines(cluster);
+      const lines = logLines(cluster.dir);
       expect(lines.filter((line) => SOCKET_ERRORS.test(line))).toEqual([]);
       expect(cluster.output(1_000)).not.toMatch(SOCKET_ERRORS);
       const drained = lines
@@ -218,10 +230,104 @@ describe('a graceful stop (shaddock stop) under load', () => {
       });
       await tally.closed;
       expect(tally).toMatchObject({ kick: 'server stopping', closedBeforeKick: false });
-      const cut = logLines(cluster)
+      const cut = logLines(cluster.dir)
         .map((line) => JSON.parse(line) as Record<string, unknown>)
         .filter((line) => line['serverId'] === 'connector-1' && line['requestsCut'] !== undefined);
       expect(cut).toMatchObject([{ level: 40, inFlightAtStop: 1, requestsCut: 1, drainTimeoutMs: 1000 }]);
     });
+  }, 120_000);
+
+  it('does the same on SIGTERM to a server run without a master (a supervisor stops it so)', async () => {
+    const ports = {
+      connector: await freePort(),
+      client: await freePort(),
+      room1: await freePort(),
+      room2: await freePort(),
+    };
+    const folder = makeAppFolder({
+      masterPort: await freePort(),
+      servers: {
+        connector: [
+          {
+            id: 'connector-1',
+            host: '127.0.0.1',
+            port: ports.connector,
+            clientPort: ports.client,
+            frontend: true,
+          },
+        ],
+        room: [
+          { id: 'room-1', host: '127.0.0.1', port: ports.room1 },
+          { id: 'room-2', host: '127.0.0.1', port: ports.room2 },
+        ],
+      },
+      prefix: 'shaddock-sigterm-',
+    });
+    for (const file of ['dictionary.json', 'serverProtos.json', 'clientProtos.json'])
+      copyFileSync(join(FIXTURE, 'codec', file), join(folder.dir, 'config', file));
+    symlinkSync(join(FIXTURE, 'app'), join(folder.dir, 'app'), 'dir');
+    const pids = new PidTracker();
+    const clients: Client[] = [];
+    const env = {
+      ...process.env,
+      SHADDOCK_APP_BASE: folder.dir,
+      FRONTEND_APP_EVENTS: join(folder.dir, 'events.log'),
+    };
+    const server = (id: string, serverType: string) => {
+      const child = spawn(
+        process.execPath,
+        [join(FIXTURE, 'app.js'), 'env=test', `id=${id}`, `serverType=${serverType}`],
+        {
+          cwd: folder.dir,
+          env,
+          stdio: 'ignore',
+        },
+      );
+      pids.add(child.pid);
+      return {
+        child,
+        exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))),
+      };
+    };
+    try {
+      const rooms = [server('room-1', 'room'), server('room-2', 'room')];
+      const connector = server('connector-1', 'connector');
+      await waitFor('every server to be ready', () => {
+        const ready = readClusterEvents(folder.dir).filter((event) => event.name === 'ready');
+        return ready.length === 3;
+      });
+      const open: Opener = async (_connector, transport, options) => {
+        const client = await connect({ host: '127.0.0.1', port: ports.client, transport, ...options });
+        clients.push(client);
+        return client;
+      };
+      const entered = await Promise.all(
+        Array.from({ length: 100 }, (_, index) => enterClient(open, index, 'connector-1')),
+      );
+      firstStoppingAt = undefined;
+      const loads = entered.map(({ client, tally }, index) => load(client, tally, index));
+      await sleep(1_000);
+      connector.child.kill('SIGTERM');
+      expect(await connector.exited).toBe(0);
+      await Promise.all(loads);
+      await Promise.all(entered.map(({ tally }) => tally.closed));
+      const tallies = entered.map(({ tally }) => tally);
+      expect(tallies.flatMap((t) => t.failures).slice(0, 5)).toEqual([]);
+      expect(tallies.filter((t) => t.answered !== t.sent || t.stopping !== 1)).toEqual([]);
+      expect(tallies.filter((t) => t.kick !== 'server stopping' || t.closedBeforeKick)).toEqual([]);
+      for (const room of rooms) room.child.kill('SIGTERM');
+      expect(await Promise.all(rooms.map((room) => room.exited))).toEqual([0, 0]);
+      const lines = logLines(folder.dir);
+      expect(lines.filter((line) => SOCKET_ERRORS.test(line))).toEqual([]);
+      const drained = lines
+        .filter((line) => line.includes('"inFlightAtStop"'))
+        .map((line) => JSON.parse(line));
+      expect(drained).toMatchObject([{ serverId: 'connector-1', requestsCut: 0, clientsKicked: 100 }]);
+    } finally {
+      await Promise.allSettled(clients.map((client) => client.close()));
+      for (const event of readClusterEvents(folder.dir)) pids.add(event.pid);
+      await pids.killAll();
+      folder.remove();
+    }
   }, 120_000);
 });
