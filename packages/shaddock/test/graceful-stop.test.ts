@@ -216,13 +216,22 @@ describe('a graceful stop (shaddock stop) under load', () => {
     });
   }, 180_000);
 
-  it('cuts at the drain timeout: a request still running is answered ServerStopping, and the log says what was cut', async () => {
+  it('refuses new clients and requests while draining, and cuts at the drain timeout: a request still running is answered ServerStopping, the log says so', async () => {
     await withFrontendCluster({}, async (cluster) => {
       const { client, tally } = await enterClient(cluster, 0);
       // held on its room's server (room-2) until a release that never comes
       const held = client.request(HOLD, { key: 'forever' });
       await cluster.waitFor('the request to be held', () => cluster.seen('room-2', 'hold:start').length > 0);
-      const stop = await stopCluster(cluster, '--deadline', '1000');
+      const stopping = stopCluster(cluster, '--deadline', '3000');
+      // once the connector drains, a new request is answered 'server stopping' and a new client is refused
+      await expect
+        .poll(async () => (await client.request(ECHO, { n: 0, delayMs: 0 }))['code'], {
+          timeout: 20_000,
+          interval: 50,
+        })
+        .toBe(ResponseCode.ServerStopping);
+      await expect(cluster.connect('connector-1', 'tcp')).rejects.toThrow();
+      const stop = await stopping;
       expect(stop, stop.out).toMatchObject({ code: 0 });
       expect(await held).toEqual({
         code: ResponseCode.ServerStopping,
@@ -233,7 +242,7 @@ describe('a graceful stop (shaddock stop) under load', () => {
       const cut = logLines(cluster.dir)
         .map((line) => JSON.parse(line) as Record<string, unknown>)
         .filter((line) => line['serverId'] === 'connector-1' && line['requestsCut'] !== undefined);
-      expect(cut).toMatchObject([{ level: 40, inFlightAtStop: 1, requestsCut: 1, drainTimeoutMs: 1000 }]);
+      expect(cut).toMatchObject([{ level: 40, inFlightAtStop: 1, requestsCut: 1, drainTimeoutMs: 3000 }]);
     });
   }, 120_000);
 
