@@ -242,7 +242,9 @@ describe('a graceful stop (shaddock stop) under load', () => {
       const cut = logLines(cluster.dir)
         .map((line) => JSON.parse(line) as Record<string, unknown>)
         .filter((line) => line['serverId'] === 'connector-1' && line['requestsCut'] !== undefined);
-      expect(cut).toMatchObject([{ level: 40, inFlightAtStop: 1, requestsCut: 1, drainTimeoutMs: 3000 }]);
+      // (an echo of the polling above may have been in flight too, and finished)
+      expect(cut).toMatchObject([{ level: 40, requestsCut: 1, drainTimeoutMs: 3000 }]);
+      expect(cut[0]?.['inFlightAtStop']).toBeGreaterThanOrEqual(1);
     });
   }, 120_000);
 

@@ -15,7 +15,7 @@ export interface RpcComponent extends Component {
   /** The remotes this server offers, user and system. */
   readonly registry: RemoteRegistry;
   start(): Promise<void>;
-  drain(deadlineMs: number): void;
+  afterDrain(deadlineMs: number): Promise<void>;
   stop(force: boolean): Promise<void>;
 }
 
@@ -44,9 +44,9 @@ declare module '../kernel/index.js' {
 }
 
 /**
- * How long the RPC server still serves after this server left membership: enough for every other
- * server to hear of it (the master's announcement, a NATS KV watch), so that none meets a closed
- * port; a call later than that is refused with `ServerUnavailable` ('stopping'), at once.
+ * How long the RPC server's port stays open after this server left membership, refusing calls
+ * with `ServerUnavailable` ('stopping', at once): enough for every other server to hear of the
+ * leave (the master's announcement, a NATS KV watch), so that none meets a closed port.
  */
 export const LEAVE_LINGER_MS = 300;
 
@@ -64,8 +64,6 @@ export function rpcComponent(app: Kernel, options: RpcComponentOptions = {}): Rp
   app.services.provide('remoteRegistry', registry);
   let server: RpcServer | undefined;
   let client: RpcClient | undefined;
-  // when the stop's deadline ends (`performance.now()`), set by `drain`
-  let stopBy = 0;
   return {
     name: 'rpc',
     registry,
@@ -113,14 +111,14 @@ export function rpcComponent(app: Kernel, options: RpcComponentOptions = {}): Rp
       app.services.provide('rpc', createRpcProxy<Remotes>(client));
       app.services.provide('sysrpc', createRpcProxy<SystemRemotes>(client, 'sys'));
     },
-    drain(deadlineMs) {
-      // The server serves on while the others drain (a frontend's in-flight requests still need
-      // pushes and session calls): it stops in `stop`, once this server has left membership.
-      stopBy = performance.now() + deadlineMs;
+    // No `drain`: the server serves on while the others drain (a frontend's requests in flight still
+    // need pushes and session calls); then it refuses new calls and finishes those in flight, and
+    // closes once this server has left membership (`stop`, after a linger).
+    async afterDrain(deadlineMs) {
+      await server?.drain(Math.max(RPC_MIN_DRAIN_MS, deadlineMs));
     },
     async stop(force) {
-      const deadlineMs = force ? 0 : Math.max(RPC_MIN_DRAIN_MS, stopBy - performance.now());
-      await server?.stop(deadlineMs, force ? 0 : LEAVE_LINGER_MS);
+      await server?.stop(force ? 0 : RPC_MIN_DRAIN_MS, force ? 0 : LEAVE_LINGER_MS);
       client?.close();
     },
   };

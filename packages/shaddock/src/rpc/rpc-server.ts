@@ -74,6 +74,7 @@ export class RpcServer {
   readonly #state: ServerState;
   #listener: LinkListener | undefined;
   #stopped: Promise<void> | undefined;
+  #drained: Promise<void> | undefined;
 
   constructor(options: RpcServerOptions) {
     this.serverId = options.serverId;
@@ -110,8 +111,9 @@ export class RpcServer {
 
   /**
    * Stops: new connections are refused and new calls are answered `ServerUnavailable`
-   * ('stopping'); calls in flight get up to `deadlineMs` to finish; then every connection is
-   * closed after its pending replies.
+   * ('stopping'); calls in flight get up to `deadlineMs` to finish (see {@link RpcServer.drain});
+   * the listener stays open `lingerMs` more, refusing so, then every connection is closed after
+   * its pending replies.
    */
   stop(deadlineMs = 10_000, lingerMs = 0): Promise<void> {
     this.#stopped ??= this.#stop(deadlineMs, lingerMs);
@@ -119,12 +121,18 @@ export class RpcServer {
   }
 
   /**
-   * `lingerMs`: calls are still served that long first; a server that just left membership so
-   * answers the callers that have not heard of it yet, rather than refusing them.
+   * New calls are answered `ServerUnavailable` ('stopping', at once) from now on; resolves once
+   * the calls in flight finished, or after `deadlineMs` (logged with the count it cut). The
+   * listener stays open: a stopping server drains while still in membership (so that its callers
+   * keep their calls in flight), then leaves, then `stop` closes it.
    */
-  async #stop(deadlineMs: number, lingerMs: number): Promise<void> {
+  drain(deadlineMs = 10_000): Promise<void> {
+    this.#drained ??= this.#drain(deadlineMs);
+    return this.#drained;
+  }
+
+  async #drain(deadlineMs: number): Promise<void> {
     const state = this.#state;
-    if (lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, lingerMs));
     state.stopping = true;
     if (state.inFlight > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -141,6 +149,12 @@ export class RpcServer {
         `stopped with ${state.inFlight} calls in flight after ${deadlineMs} ms: their callers get ServerUnavailable`,
       );
     }
+  }
+
+  async #stop(deadlineMs: number, lingerMs: number): Promise<void> {
+    await this.drain(deadlineMs);
+    // callers that have not heard yet that this server left membership are refused, not met by a closed port
+    if (lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, lingerMs));
     const listener = this.#listener;
     this.#listener = undefined;
     await listener?.close();

@@ -123,6 +123,7 @@ function afterEveryListedServer(app: RunnableApplication): void {
 }
 
 async function stop(app: RunnableApplication, force: boolean, deadlineMs: number): Promise<void> {
+  const stopBy = performance.now() + deadlineMs;
   app.enter(AppState.Stopping);
   const report = (error: Error): void => app.logger.error({ err: error }, error.message);
   try {
@@ -131,10 +132,14 @@ async function stop(app: RunnableApplication, force: boolean, deadlineMs: number
     report(error instanceof Error ? error : new Error(String(error)));
   }
   // The connector drains (requests finish, pushes flush, clients kicked) while the RPC server
-  // still serves the pushes and session calls those requests need.
-  if (!force) await app.components.drain(deadlineMs, report);
+  // still serves the pushes and session calls those requests need; then the RPC server refuses new
+  // calls and finishes those in flight, this server still in membership (their callers keep them).
+  if (!force) {
+    await app.components.drain(deadlineMs, report);
+    await app.components.afterDrain(Math.max(0, stopBy - performance.now()), report);
+  }
   // Out of membership before any listener closes: the others stop calling this server, and a call
-  // still on its way is answered (or refused with a typed error), never met by a closed port.
+  // still on its way is refused with a typed error, never met by a closed port.
   try {
     await app.membership.stop();
   } catch (error) {
