@@ -24,6 +24,9 @@ import {
 } from './protocol.js';
 import type { RemoteMethodEntry, RemoteRegistry } from './remote-registry.js';
 
+/** How long a drained RPC server waits for its last replies to reach their callers. */
+const REPLY_SETTLE_MS = 25;
+
 /** Options of {@link RpcServer}. */
 export interface RpcServerOptions {
   host: string;
@@ -149,6 +152,9 @@ export class RpcServer {
         `stopped with ${state.inFlight} calls in flight after ${deadlineMs} ms: their callers get ServerUnavailable`,
       );
     }
+    // The last replies leave in the turn's coalesced write: let them reach their callers before the
+    // server leaves membership, which fails the calls a caller still has in flight on it.
+    await new Promise((resolve) => setTimeout(resolve, REPLY_SETTLE_MS));
   }
 
   async #stop(deadlineMs: number, lingerMs: number): Promise<void> {
