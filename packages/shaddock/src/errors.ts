@@ -73,6 +73,8 @@ export const ResponseCode = {
   ServerUnavailable: 502,
   Busy: 503,
   Timeout: 504,
+  /** The frontend is stopping: it takes no new request (or cut this one at its drain deadline); try another. */
+  ServerStopping: 505,
 } as const;
 
 /** One of {@link ResponseCode}'s values. */

@@ -704,7 +704,7 @@ describe('connection protections on a real cluster', () => {
     );
   });
 
-  it('drops a client too slow to read what a backend pushes it (maxBufferedBytes), and only it', async () => {
+  it('drops a client too slow to read what a backend pushes it (maxBufferedBytes), and only it, with a kick and its reason', async () => {
     const connectorFields = { 'connector-2': { maxBufferedBytes: 64 * 1024 } };
     await withFrontendCluster({ connectors: connectorFields }, async (cluster) => {
       for (const transport of transports) {
@@ -722,10 +722,13 @@ describe('connection protections on a real cluster', () => {
         });
         expect(flood).toMatchObject({ dropped: true });
         expect(await cluster.closeReason('connector-2', slowUid)).toBe('slow client');
-        // The others on the connector go on; the slow one, reading again, finds its connection gone.
-        expect(await healthy.request(ECHO, { after: 'the flood' })).toMatchObject({ after: 'the flood' });
+        // The slow one, reading again, gets what its socket held, then the kick with the reason, then the close.
         slow.resumeReading();
+        expect(await slow.kicked()).toBe('slow client');
         await slow.closed;
+        expect(slow.packages.at(-1)?.type).toBe(Package.TYPE_KICK);
+        // The others on the connector go on.
+        expect(await healthy.request(ECHO, { after: 'the flood' })).toMatchObject({ after: 'the flood' });
       }
     });
   });

@@ -38,4 +38,11 @@ export interface ConnectionContext<S extends { readonly id: number }> {
   closed(connectionId: number): void;
   /** Messages in the handlers for every connection: +1 or −1. */
   inflight(delta: 1 | -1): void;
+  /**
+   * Set once by the connector when it starts to drain: from then on a new request is answered
+   * with `ResponseCode.ServerStopping` and a new notify is dropped (both counted by `refused`).
+   */
+  stopping: boolean;
+  /** A message that came while stopping was refused (`request`) or dropped (a notify). */
+  refused(request: boolean): void;
 }

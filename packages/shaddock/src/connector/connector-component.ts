@@ -15,8 +15,9 @@ declare module '../kernel/index.js' {
 /**
  * The connector component (frontends only): WebSocket and TCP clients on the server's
  * `clientPort`, with the options of the `connectorConfig` setting (read at start). `start` builds
- * the route dictionary and protos and listens; `drain` stops accepting clients and waits for the
- * messages in the handlers; `stop` kicks every client with `'server stopping'` and closes.
+ * the route dictionary and protos and listens; `drain` stops accepting clients and requests
+ * (answered `ResponseCode.ServerStopping`), waits for the messages in the handlers up to the
+ * stop's deadline, then kicks every client with `'server stopping'`; `stop` closes.
  * The `connector` service is there from construction; it uses the `sessionService` and
  * `handlers` services from its `start`.
  *
@@ -69,7 +70,9 @@ export function connectorComponent(app: Kernel): Component {
         host: settings.listenHost ?? current.clientHost ?? current.host,
       });
     },
-    drain: (deadlineMs) => connector.drain(deadlineMs),
+    async drain(deadlineMs) {
+      await connector.drain(deadlineMs);
+    },
     stop: (force) => connector.stop(force),
   };
 }

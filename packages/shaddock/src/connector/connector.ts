@@ -79,6 +79,27 @@ const REFUSED: Readonly<Record<Refusal, string>> = {
   [Refusal.OutOfDescriptors]: 'out of file descriptors: connections refused',
 };
 
+/** What a {@link ConnectorServer.drain} did: the figures of its log line. */
+export interface DrainReport {
+  /** Messages (requests and notifies) in the handlers when the drain began. */
+  readonly inFlightAtStop: number;
+  /** Requests still in the handlers at the drain timeout, answered `ServerStopping`. */
+  readonly requestsCut: number;
+  /** Notifies still in the handlers at the drain timeout. */
+  readonly notifiesCut: number;
+  /** Requests that came during the drain, answered `ServerStopping`. */
+  readonly requestsRefused: number;
+  /** Notifies that came during the drain, dropped. */
+  readonly notifiesDropped: number;
+  readonly clientsKicked: number;
+  readonly durationMs: number;
+}
+
+/** How long a draining frontend waits for no message to come before it kicks its clients. */
+export const STOP_QUIET_MS = 200;
+/** The longest it waits so: a client that keeps sending after `ServerStopping` is kicked anyway. */
+export const STOP_QUIET_MAX_MS = 2_000;
+
 /** The clock of silence and handshake timeouts: one interval for every connection. */
 const MIN_SWEEP_MS = 25;
 const MAX_SWEEP_MS = 5000;
@@ -107,6 +128,9 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
   #inflight = 0;
   #port: number | undefined;
   #drained: (() => void) | undefined;
+  /** What came while stopping: requests answered `ServerStopping`, notifies dropped. */
+  readonly #refusals = { requests: 0, notifies: 0 };
+  #lastRefusalAt = 0;
 
   get port(): number | undefined {
     return this.#port;
@@ -188,6 +212,12 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
         this.#inflight += delta;
         if (this.#inflight === 0) this.#drained?.();
       },
+      stopping: false,
+      refused: (request) => {
+        this.#lastRefusalAt = performance.now();
+        if (request) this.#refusals.requests++;
+        else this.#refusals.notifies++;
+      },
     };
     const server = new HybridServer(settings, {
       refuses: (ip) => !this.blacklist.empty && this.blacklist.has(ip),
@@ -210,28 +240,90 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
     return this.#port;
   }
 
-  /** Stops accepting clients, then waits (up to `deadlineMs`) for the messages in the handlers. */
-  async drain(deadlineMs: number): Promise<void> {
+  /**
+   * The frontend's part of a graceful stop: stops accepting clients; answers every new request
+   * with `ResponseCode.ServerStopping` (a new notify is dropped); waits up to `deadlineMs` (the
+   * drain timeout) for the messages in the handlers, forwarded ones included, and answers the
+   * requests still there with `ServerStopping`; flushes the pushes; kicks every client with
+   * `'server stopping'` and waits for the sockets to close (the close grace at most). Logs what it
+   * did, and at `warn` what it cut.
+   */
+  async drain(deadlineMs: number): Promise<DrainReport> {
+    const startedAt = performance.now();
     this.#server?.stopAccepting();
-    if (this.#inflight === 0) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, deadlineMs);
-      this.#drained = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    this.#drained = undefined;
+    if (this.#context !== undefined) this.#context.stopping = true;
+    const inFlightAtStop = this.#inflight;
+    const deadline = startedAt + deadlineMs;
+    if (this.#inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadlineMs);
+        this.#drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#drained = undefined;
+    }
+    await this.#quiet(deadline);
+    const notifiesCut = this.#inflight;
+    let requestsCut = 0;
+    for (const connection of this.#connections.values()) requestsCut += connection.cut();
+    this.#scheduler?.flush();
+    const connections = [...this.#connections.values()];
+    const gone = connections.map((connection) => connection.whenClosed());
+    for (const connection of connections) connection.kick(CloseReason.ServerStopping);
+    await Promise.all(gone);
+    const report: DrainReport = {
+      inFlightAtStop,
+      requestsCut,
+      notifiesCut: Math.max(0, notifiesCut - requestsCut),
+      requestsRefused: this.#refusals.requests,
+      notifiesDropped: this.#refusals.notifies,
+      clientsKicked: connections.length,
+      durationMs: Math.round(performance.now() - startedAt),
+    };
+    if (report.requestsCut > 0 || report.notifiesCut > 0) {
+      this.#log.warn(
+        { ...report, drainTimeoutMs: deadlineMs },
+        `drain timeout (${deadlineMs} ms) passed: ${report.requestsCut} requests answered 'server stopping' and ${report.notifiesCut} notifies left unfinished`,
+      );
+    } else {
+      this.#log.info(
+        { ...report },
+        `drained: ${inFlightAtStop} messages in flight finished, ${connections.length} clients kicked`,
+      );
+    }
+    return report;
   }
 
-  /** Kicks every client with `'server stopping'` (dropped at once when `force`), then closes the server. */
+  /**
+   * Waits until no message has come for {@link STOP_QUIET_MS} (at most {@link STOP_QUIET_MAX_MS},
+   * and never past `deadline`): a request on its way when the last one in flight was answered is
+   * answered `ServerStopping` rather than met by the kick, and a client told so stops sending.
+   */
+  async #quiet(deadline: number): Promise<void> {
+    const until = Math.min(deadline, performance.now() + STOP_QUIET_MAX_MS);
+    for (;;) {
+      const quietAt = this.#lastRefusalAt + STOP_QUIET_MS;
+      const now = performance.now();
+      if (now >= until) return;
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(until, Math.max(quietAt, now + STOP_QUIET_MS)) - now),
+      );
+      if (performance.now() - this.#lastRefusalAt >= STOP_QUIET_MS) return;
+    }
+  }
+
+  /** Closes the server; clients still there are kicked (dropped at once when `force`). */
   async stop(force: boolean): Promise<void> {
     this.#server?.close();
     clearInterval(this.#sweepTimer);
+    if (this.#context !== undefined) this.#context.stopping = true;
     const connections = [...this.#connections.values()];
     const gone = connections.map((connection) => connection.whenClosed());
     this.#scheduler?.flush();
     for (const connection of connections) {
+      connection.cut();
       connection.kick(CloseReason.ServerStopping);
       if (force) connection.terminate();
     }

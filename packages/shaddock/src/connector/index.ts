@@ -13,6 +13,7 @@ export {
   ConnectorServer,
   type ConnectorServerOptions,
   type ConnectorStartOptions,
+  type DrainReport,
   type PushTarget,
 } from './connector.js';
 export { connectorComponent } from './connector-component.js';

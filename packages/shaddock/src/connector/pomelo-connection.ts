@@ -22,6 +22,11 @@ import type { WebSocketFrameError } from './websocket-frames.js';
 const HEARTBEAT = encodePackage(PackageType.Heartbeat);
 const RATE_LIMITED: JsonObject = { code: ResponseCode.RateLimited, message: 'too many requests' };
 const INTERNAL_ERROR: JsonObject = { code: ResponseCode.HandlerError, message: 'internal error' };
+const STOPPING: JsonObject = { code: ResponseCode.ServerStopping, message: 'server stopping' };
+const CUT: JsonObject = {
+  code: ResponseCode.ServerStopping,
+  message: 'server stopping: the request did not finish before the drain deadline',
+};
 // Pomelo's socket states, plus HANDSHAKING while the user's handshake hook runs.
 const INITED = 0;
 const HANDSHAKING = 1;
@@ -47,6 +52,12 @@ export class PomeloConnection<S extends { readonly id: number }>
   #state = INITED;
   #session: S | undefined;
   #inflight = 0;
+  /**
+   * The requests (not notifies) in the handlers, made on first use: a stop answers those it cuts.
+   * An array (a few entries, swap-removed), not a Set: a Set's add and delete of a new object per
+   * request costs several times more on this path.
+   */
+  #requests: DecodedMessage[] | undefined;
   #paused = false;
   /** Packages held for the buffer scheduler's flush (made on first use). */
   #queue: Uint8Array[] | undefined;
@@ -191,10 +202,17 @@ export class PomeloConnection<S extends { readonly id: number }>
     this.#queuedBytes += bytes.length;
   }
 
-  /** Closes at once, dropping what is unsent (a slow client gets nothing more). */
+  /**
+   * Closes a client over its backlog: what waits here is dropped, the kick with `reason` goes
+   * behind what the socket already holds, then the close; a client that still reads nothing is
+   * dropped after the close grace (the transport's `close`).
+   */
   #drop(reason: string): void {
+    this.#queue = undefined;
+    this.#queuedBytes = 0;
     this.#state = CLOSED;
-    this.#transport.destroy();
+    this.#transport.write(encodeKick(reason));
+    this.#transport.close();
     this.#finish(reason);
   }
 
@@ -264,9 +282,18 @@ export class PomeloConnection<S extends { readonly id: number }>
       else this.close(CloseReason.InternalError);
       return;
     }
+    if (context.stopping) {
+      context.refused(message.type === MessageType.Request);
+      if (message.type === MessageType.Request) this.#respond(message, STOPPING, true);
+      return;
+    }
     if (this.#limiter !== undefined && !this.#limiter.take()) {
       if (message.type === MessageType.Request) this.#respond(message, RATE_LIMITED, true);
       return;
+    }
+    if (message.type === MessageType.Request) {
+      if (this.#requests === undefined) this.#requests = [message];
+      else this.#requests.push(message);
     }
     if (++this.#inflight >= context.settings.maxPendingRequests && !this.#paused) {
       this.#paused = true;
@@ -286,20 +313,45 @@ export class PomeloConnection<S extends { readonly id: number }>
       (response) => this.#settle(message, response),
       (error: unknown) => {
         context.report(error);
-        this.#settle(message, undefined);
-        if (message.type === MessageType.Request) this.#respond(message, INTERNAL_ERROR, true);
+        if (this.#settle(message, undefined)) this.#respond(message, INTERNAL_ERROR, true);
       },
     );
   }
 
-  #settle(message: DecodedMessage, response: JsonObject | undefined): void {
+  /**
+   * Answers every request in the handlers now with `ResponseCode.ServerStopping` (a stop's drain
+   * deadline passed): each gets exactly one response, its late one is dropped. Returns how many.
+   */
+  cut(): number {
+    const requests = this.#requests;
+    if (requests === undefined || requests.length === 0) return 0;
+    this.#requests = [];
+    for (const message of requests) this.#respond(message, CUT, true);
+    return requests.length;
+  }
+
+  /** Counts a message out of the handlers; true when it is a request still to answer (not cut). */
+  #settle(message: DecodedMessage, response: JsonObject | undefined): boolean {
     this.#inflight--;
     this.#context.inflight(-1);
     if (this.#paused && this.#inflight <= this.#context.settings.maxPendingRequests >> 1) {
       this.#paused = false;
       this.#transport.resume();
     }
-    if (message.type === MessageType.Request && response !== undefined) this.#respond(message, response);
+    if (message.type !== MessageType.Request || !this.#untrack(message)) return false;
+    if (response !== undefined) this.#respond(message, response);
+    return true;
+  }
+
+  /** Takes a request out of those in the handlers; false when a stop already cut it. */
+  #untrack(message: DecodedMessage): boolean {
+    const requests = this.#requests;
+    if (requests === undefined) return false;
+    const index = requests.indexOf(message);
+    if (index < 0) return false;
+    const last = requests.pop() as DecodedMessage;
+    if (index < requests.length) requests[index] = last;
+    return true;
   }
 
   /** `own`: a body the connector made (429, 500), not the route's response: JSON, whatever its proto. */

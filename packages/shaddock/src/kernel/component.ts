@@ -13,6 +13,12 @@ export interface Component {
   afterStartAll?(): Promise<void> | void;
   /** Stop taking new work and finish what is in flight, within `deadlineMs`; runs on every component before any `stop`. */
   drain?(deadlineMs: number): Promise<void> | void;
+  /**
+   * Runs once every component drained, while this server is still in membership: stop serving the
+   * other servers (RPC: new calls refused at once) and finish their calls in flight, within
+   * `deadlineMs` (what is left of the stop's). The server leaves membership after it.
+   */
+  afterDrain?(deadlineMs: number): Promise<void> | void;
   /** `force`: stop now, without waiting for work in flight. */
   stop?(force: boolean): Promise<void> | void;
 }
@@ -63,14 +69,27 @@ export class ComponentList {
   }
 
   /** Drains every component at once, each within the deadline. */
-  async drain(deadlineMs: number, report: (error: Error) => void): Promise<void> {
+  drain(deadlineMs: number, report: (error: Error) => void): Promise<void> {
+    return this.#all('drain', deadlineMs, report);
+  }
+
+  /** Runs every component's `afterDrain` at once, each within the deadline. */
+  afterDrain(deadlineMs: number, report: (error: Error) => void): Promise<void> {
+    return this.#all('afterDrain', deadlineMs, report);
+  }
+
+  async #all(
+    stage: 'drain' | 'afterDrain',
+    deadlineMs: number,
+    report: (error: Error) => void,
+  ): Promise<void> {
     await Promise.all(
       this.#components.map(async (component) => {
         try {
-          await component.drain?.(deadlineMs);
+          await component[stage]?.(deadlineMs);
         } catch (cause) {
           report(
-            new ShaddockError(ErrorCode.ComponentFailed, `component "${component.name}" failed to drain`, {
+            new ShaddockError(ErrorCode.ComponentFailed, `component "${component.name}" failed in ${stage}`, {
               cause,
             }),
           );

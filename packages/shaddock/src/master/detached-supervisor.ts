@@ -26,8 +26,10 @@ const NOT_INHERITED = [
 
 // How long a server gets to acknowledge a stop order.
 const ORDER_TIMEOUT_MS = 2_000;
-// A stop order's deadline is the server's to use; it is killed only after this much more.
-const STOP_GRACE_MS = 1_000;
+// A stop order's deadline is the server's drain timeout; after it the server still kicks its clients
+// (the close grace, 2 s), leaves membership and closes its RPC server (about 1 s): it is killed only
+// after this much more, so a server whose requests ran right up to the deadline still exits on its own.
+const STOP_GRACE_MS = 5_000;
 // How long to wait for exits after SIGKILL, or after SIGTERM before escalating.
 const KILL_WAIT_MS = 5_000;
 const POLL_MS = 25;

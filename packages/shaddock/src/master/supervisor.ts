@@ -21,9 +21,10 @@ export const DEFAULT_RESTART_BACKOFF: RestartBackoff = { initialMs: 500, maxMs: 
 /** The default deadline of a graceful stop, in milliseconds. */
 export const DEFAULT_STOP_DEADLINE_MS = 10_000;
 
-// A stop order's deadline is the server's to use; the master kills only after this much more, so a
-// server that finishes right at its deadline still exits on its own.
-const STOP_GRACE_MS = 1_000;
+// A stop order's deadline is the server's drain timeout; after it the server still kicks its clients
+// (the close grace, 2 s), leaves membership and closes its RPC server (about 1 s): it is killed only
+// after this much more, so a server whose requests ran right up to the deadline still exits on its own.
+const STOP_GRACE_MS = 5_000;
 // How long to wait for exits after SIGKILL, or after SIGTERM before escalating.
 const KILL_WAIT_MS = 5_000;
 // A server whose control connection dropped exits by itself (its monitor sees the loss); killed after this.

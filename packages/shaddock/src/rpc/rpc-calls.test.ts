@@ -205,6 +205,20 @@ describe('RPC calls over TCP', () => {
     await expect(client.invoke('chat-1', chat('echo'), ['gone'])).rejects.toBeInstanceOf(ServerUnavailable);
   });
 
+  it('refuses at once with a typed error while its port lingers after the drain, never with a closed port', async () => {
+    const membership = new LocalMembership();
+    const server = await startChat(membership, 'chat-1');
+    const client = newClient(membership, { timeout: 60_000 });
+    expect(await client.invoke('chat-1', chat('echo'), ['before'])).toBe('before');
+    // nothing in flight: drained at once, then the port stays open 2 s (a server that just left membership)
+    const stopped = server.stop(5_000, 2_000);
+    await server.drain();
+    const late = client.invoke('chat-1', chat('echo'), ['late']);
+    await expect(late).rejects.toBeInstanceOf(ServerUnavailable);
+    await expect(late).rejects.toMatchObject({ message: /stopping/ });
+    await stopped;
+  });
+
   it('names targets by route id after the hello, fresh target objects and unknown names included, across reconnects', async () => {
     const membership = new LocalMembership();
     let server = await startChat(membership, 'chat-1');

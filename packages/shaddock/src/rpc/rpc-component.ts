@@ -15,8 +15,8 @@ export interface RpcComponent extends Component {
   /** The remotes this server offers, user and system. */
   readonly registry: RemoteRegistry;
   start(): Promise<void>;
-  drain(deadlineMs: number): Promise<void>;
-  stop(): void;
+  afterDrain(deadlineMs: number): Promise<void>;
+  stop(force: boolean): Promise<void>;
 }
 
 /**
@@ -44,6 +44,16 @@ declare module '../kernel/index.js' {
     rpcRoutes: Map<string, RouteFunction>;
   }
 }
+
+/**
+ * How long the RPC server's port stays open after this server left membership, refusing calls
+ * with `ServerUnavailable` ('stopping', at once): enough for every other server to hear of the
+ * leave (the master's announcement, a NATS KV watch), so that none meets a closed port.
+ */
+export const LEAVE_LINGER_MS = 300;
+
+/** The least a stop leaves the RPC calls in flight, even past its deadline. */
+const RPC_MIN_DRAIN_MS = 500;
 
 /** Options of {@link rpcComponent}. */
 export interface RpcComponentOptions {
@@ -104,10 +114,14 @@ export function rpcComponent(app: Kernel, options: RpcComponentOptions = {}): Rp
       app.services.provide('rpc', createRpcProxy<Remotes>(client));
       app.services.provide('sysrpc', createRpcProxy<SystemRemotes>(client, 'sys'));
     },
-    async drain(deadlineMs) {
-      await server?.stop(deadlineMs);
+    // No `drain`: the server serves on while the others drain (a frontend's requests in flight still
+    // need pushes and session calls); then it refuses new calls and finishes those in flight, and
+    // closes once this server has left membership (`stop`, after a linger).
+    async afterDrain(deadlineMs) {
+      await server?.drain(Math.max(RPC_MIN_DRAIN_MS, deadlineMs));
     },
-    stop() {
+    async stop(force) {
+      await server?.stop(force ? 0 : RPC_MIN_DRAIN_MS, force ? 0 : LEAVE_LINGER_MS);
       client?.close();
     },
   };

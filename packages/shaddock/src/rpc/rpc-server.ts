@@ -24,6 +24,9 @@ import {
 } from './protocol.js';
 import type { RemoteMethodEntry, RemoteRegistry } from './remote-registry.js';
 
+/** How long a drained RPC server waits for its last replies to reach their callers. */
+const REPLY_SETTLE_MS = 25;
+
 /** Options of {@link RpcServer}. */
 export interface RpcServerOptions {
   host: string;
@@ -74,6 +77,7 @@ export class RpcServer {
   readonly #state: ServerState;
   #listener: LinkListener | undefined;
   #stopped: Promise<void> | undefined;
+  #drained: Promise<void> | undefined;
 
   constructor(options: RpcServerOptions) {
     this.serverId = options.serverId;
@@ -110,15 +114,27 @@ export class RpcServer {
 
   /**
    * Stops: new connections are refused and new calls are answered `ServerUnavailable`
-   * ('stopping'); calls in flight get up to `deadlineMs` to finish; then every connection is
-   * closed after its pending replies.
+   * ('stopping'); calls in flight get up to `deadlineMs` to finish (see {@link RpcServer.drain});
+   * the listener stays open `lingerMs` more, refusing so, then every connection is closed after
+   * its pending replies.
    */
-  stop(deadlineMs = 10_000): Promise<void> {
-    this.#stopped ??= this.#stop(deadlineMs);
+  stop(deadlineMs = 10_000, lingerMs = 0): Promise<void> {
+    this.#stopped ??= this.#stop(deadlineMs, lingerMs);
     return this.#stopped;
   }
 
-  async #stop(deadlineMs: number): Promise<void> {
+  /**
+   * New calls are answered `ServerUnavailable` ('stopping', at once) from now on; resolves once
+   * the calls in flight finished, or after `deadlineMs` (logged with the count it cut). The
+   * listener stays open: a stopping server drains while still in membership (so that its callers
+   * keep their calls in flight), then leaves, then `stop` closes it.
+   */
+  drain(deadlineMs = 10_000): Promise<void> {
+    this.#drained ??= this.#drain(deadlineMs);
+    return this.#drained;
+  }
+
+  async #drain(deadlineMs: number): Promise<void> {
     const state = this.#state;
     state.stopping = true;
     if (state.inFlight > 0) {
@@ -130,6 +146,21 @@ export class RpcServer {
       clearTimeout(timer);
       state.drained = undefined;
     }
+    if (state.inFlight > 0) {
+      this.#options.logger?.warn(
+        { inFlight: state.inFlight, deadlineMs },
+        `stopped with ${state.inFlight} calls in flight after ${deadlineMs} ms: their callers get ServerUnavailable`,
+      );
+    }
+    // The last replies leave in the turn's coalesced write: let them reach their callers before the
+    // server leaves membership, which fails the calls a caller still has in flight on it.
+    await new Promise((resolve) => setTimeout(resolve, REPLY_SETTLE_MS));
+  }
+
+  async #stop(deadlineMs: number, lingerMs: number): Promise<void> {
+    await this.drain(deadlineMs);
+    // callers that have not heard yet that this server left membership are refused, not met by a closed port
+    if (lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, lingerMs));
     const listener = this.#listener;
     this.#listener = undefined;
     await listener?.close();

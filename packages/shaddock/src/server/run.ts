@@ -128,6 +128,7 @@ function afterEveryListedServer(app: RunnableApplication): void {
 }
 
 async function stop(app: RunnableApplication, force: boolean, deadlineMs: number): Promise<void> {
+  const stopBy = performance.now() + deadlineMs;
   app.enter(AppState.Stopping);
   const report = (error: Error): void => app.logger.error({ err: error }, error.message);
   try {
@@ -135,10 +136,22 @@ async function stop(app: RunnableApplication, force: boolean, deadlineMs: number
   } catch (error) {
     report(error instanceof Error ? error : new Error(String(error)));
   }
-  if (!force) await app.components.drain(deadlineMs, report);
+  // The connector drains (requests finish, pushes flush, clients kicked) while the RPC server
+  // still serves the pushes and session calls those requests need; then the RPC server refuses new
+  // calls and finishes those in flight, this server still in membership (their callers keep them).
+  if (!force) {
+    await app.components.drain(deadlineMs, report);
+    await app.components.afterDrain(Math.max(0, stopBy - performance.now()), report);
+  }
+  // Out of membership before any listener closes: the others stop calling this server, and a call
+  // still on its way is refused with a typed error, never met by a closed port.
+  try {
+    await app.membership.stop();
+  } catch (error) {
+    report(error instanceof Error ? error : new Error(String(error)));
+  }
   await app.components.stop(force, report);
   const closes = [
-    () => app.membership.stop(),
     () => app.services.find('rpcLink')?.close?.(),
     () => app.services.find('controlPlane')?.close(),
     () => app.services.find('channelStore')?.close?.(),
@@ -155,11 +168,16 @@ async function stop(app: RunnableApplication, force: boolean, deadlineMs: number
   app.enter(AppState.Stopped);
 }
 
-/** A server run by a supervisor (not the master) stops gracefully on SIGINT/SIGTERM. */
+/**
+ * A server run by a supervisor (not the master) stops gracefully on SIGINT/SIGTERM, within the
+ * `drainTimeout` setting (milliseconds, default {@link SIGNAL_STOP_DEADLINE_MS}).
+ */
 function stopOnSignals(app: RunnableApplication): void {
   if (app.identity.master) return;
   const onSignal = (): void => {
-    void app.stop(false, SIGNAL_STOP_DEADLINE_MS).finally(() => process.exit(0));
+    const setting = app.get('drainTimeout');
+    const deadlineMs = typeof setting === 'number' && setting >= 0 ? setting : SIGNAL_STOP_DEADLINE_MS;
+    void app.stop(false, deadlineMs).finally(() => process.exit(0));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
