@@ -23,3 +23,14 @@ export {
   type PinusProtocol,
   splitPackages,
 } from './pinus-protocol.js';
+export {
+  alive,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  descendantsOf,
+  freePort,
+  type StartAppOptions,
+  type StartedApp,
+  startApp,
+  waitFor,
+} from './processes.js';
