@@ -16,7 +16,7 @@ function inFolders(...names) {
 const ERRORS = `${SRC}errors\\.ts$`;
 const FOUNDATION = ['config', 'membership', 'logging', 'transport'];
 const KERNEL = ['kernel'];
-const FEATURES = ['rpc', 'session', 'channel', 'handler', 'connector'];
+const FEATURES = ['rpc', 'session', 'channel', 'handler', 'connector', 'cron'];
 const CONTROL = ['master', 'admin'];
 const RUNNERS = ['server', 'cli'];
 // the package's entries (index.ts: `shaddock`; internal.ts: `shaddock/internal`), pomelo/ and testing/
@@ -76,7 +76,7 @@ export default {
       name: 'features-not-up',
       severity: 'error',
       comment:
-        'rpc/, session/, channel/, handler/ and connector/ do not import master/, admin/, server/, cli/, ' +
+        'rpc/, session/, channel/, handler/, connector/ and cron/ do not import master/, admin/, server/, cli/, ' +
         'pomelo/, testing/ or the package entries (index.ts, internal.ts).',
       from: { path: inFolders(...FEATURES) },
       to: { path: [inFolders(...CONTROL, ...RUNNERS), ...ENTRIES] },

@@ -53,6 +53,8 @@ export const ErrorCode = {
   CliUsage: 'SHADDOCK_ERR_CLI_USAGE',
   // handler/ and connector/: client input the frontend cannot take
   BodyNotForwardable: 'SHADDOCK_ERR_HANDLER_BODY_NOT_FORWARDABLE',
+  // cron/
+  CronInvalid: 'SHADDOCK_ERR_CRON_INVALID',
 } as const;
 
 /**

@@ -35,6 +35,7 @@ export {
   readProcessIdentity,
 } from './config/index.js';
 export type { ClientAddress, ClientConnection, Connector, ConnectorConfig } from './connector/index.js';
+export { type CronEntry, CronService } from './cron/index.js';
 export {
   ConfigError,
   ErrorCode,

@@ -22,6 +22,7 @@ export {
   type RpcDriverConfig,
   type RpcTransport,
 } from './drivers-config.js';
+export { type ConfigFile, fieldPath, isRecord, readConfigFile } from './config-file.js';
 export type { MasterInfo } from './master.js';
 export { type ProcessIdentity, readProcessIdentity } from './process-identity.js';
 export { serverArguments, serverInfoFromIdentity } from './server-arguments.js';

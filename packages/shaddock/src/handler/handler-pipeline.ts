@@ -90,8 +90,9 @@ export class HandlerPipeline {
 
   /** Loads `app/servers/<type>/handler/*.{js,ts}` (default folder), each file's default export a handler named after the file. */
   async load(folder = handlerFolder(this.#app.appDir, this.#app.serverType)): Promise<void> {
-    for (const [name, handler] of await loadHandlerFolder(folder, this.#app))
-      this.#table.register(name, handler);
+    const loader = this.#app.services.find('serverFolderLoader');
+    const handlers = loader ? await loader(folder, 'handler') : await loadHandlerFolder(folder, this.#app);
+    for (const [name, handler] of handlers) this.#table.register(name, handler);
   }
 
   /** Every `type.handler.method` route of this server type. */

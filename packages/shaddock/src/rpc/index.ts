@@ -18,7 +18,7 @@ export type {
   RpcOutcome,
 } from './filters.js';
 export type { RpcNamespace, RpcTarget } from './protocol.js';
-export { type LoadRemotesOptions, loadRemotes } from './remote-loader.js';
+export { type LoadRemotesOptions, loadRemotes, type ServerFolderLoader } from './remote-loader.js';
 export { type RemoteMethodEntry, RemoteRegistry } from './remote-registry.js';
 export { RpcClient, type RpcClientOptions, type RpcInvokeOptions } from './rpc-client.js';
 export { type RpcComponent, type RpcComponentOptions, rpcComponent } from './rpc-component.js';

@@ -5,6 +5,13 @@ import { ErrorCode, ShaddockError } from '../errors.js';
 
 const SOURCE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
 
+/**
+ * Loads one `app/servers/<type>/<kind>` folder into named objects. The service
+ * `serverFolderLoader` replaces the default ({@link loadRemotes} with the application as context),
+ * so a compatibility layer can give the files its own context and adapt what they export.
+ */
+export type ServerFolderLoader = (folder: string, kind: 'handler' | 'remote') => Promise<Map<string, object>>;
+
 /** How {@link loadRemotes} builds each remote. */
 export interface LoadRemotesOptions {
   /** Passed to a factory or class default export (the application, in Pomelo's convention). */

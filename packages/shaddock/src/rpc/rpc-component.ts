@@ -3,7 +3,7 @@ import type { Component, Kernel } from '../kernel/index.js';
 import type { RpcLink } from '../transport/index.js';
 import type { RouteFunction } from './consistent-hash-router.js';
 import type { RpcFilters } from './filters.js';
-import { loadRemotes } from './remote-loader.js';
+import { loadRemotes, type ServerFolderLoader } from './remote-loader.js';
 import { RemoteRegistry } from './remote-registry.js';
 import { RpcClient } from './rpc-client.js';
 import { createRpcProxy, type Remotes, type RpcProxy, type SystemRemotes } from './rpc-proxy.js';
@@ -38,6 +38,8 @@ declare module '../kernel/index.js' {
     sysrpc: RpcProxy<SystemRemotes>;
     /** The application's RPC filter lists (`app.rpcBefore`, `app.rpcAfter`), read at each call. */
     rpcFilters: RpcFilters;
+    /** Replaces how the handler and remote folders are loaded (the `shaddock/pomelo` entry sets it). */
+    serverFolderLoader: ServerFolderLoader;
     /** The application's route functions by server type (`app.route`). */
     rpcRoutes: Map<string, RouteFunction>;
   }
@@ -59,8 +61,9 @@ export function rpcComponent(app: Kernel, options: RpcComponentOptions = {}): Rp
     registry,
     async start() {
       const folder = path.join(app.appDir, 'app', 'servers', app.serverType, 'remote');
-      for (const [name, remote] of await loadRemotes(folder, { context: app }))
-        registry.registerRemote(app.serverType, name, remote);
+      const loader = app.services.find('serverFolderLoader');
+      const remotes = loader ? await loader(folder, 'remote') : await loadRemotes(folder, { context: app });
+      for (const [name, remote] of remotes) registry.registerRemote(app.serverType, name, remote);
       for (const [name, remote] of options.remotes ?? [])
         registry.registerRemote(app.serverType, name, remote);
       const current = app.getCurServer();

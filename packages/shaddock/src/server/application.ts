@@ -1,4 +1,5 @@
 import type { ChannelService } from '../channel/index.js';
+import type { CronService } from '../cron/index.js';
 import { type HandlerFilter, HandlerFilters, type HandlerSource } from '../handler/index.js';
 import { Kernel, type KernelOptions } from '../kernel/index.js';
 import type {
@@ -66,6 +67,11 @@ export class Application extends Kernel {
 
   get channelService(): ChannelService {
     return this.services.get('channelService');
+  }
+
+  /** This server's crons (`config/crons.json`, and `add`/`remove` at run time; not on the master). */
+  get cronService(): CronService {
+    return this.services.get('cronService');
   }
 
   /** The handler filter lists, in the order they were added. */

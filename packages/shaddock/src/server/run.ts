@@ -1,5 +1,6 @@
 import { channelComponent } from '../channel/index.js';
 import { connectorComponent } from '../connector/index.js';
+import { cronComponent } from '../cron/index.js';
 import type { HandlerSource } from '../handler/index.js';
 import { handlerComponent } from '../handler/index.js';
 import { AppState, type Component, type Kernel, LifecycleHook } from '../kernel/index.js';
@@ -74,6 +75,7 @@ function builtInComponents(app: RunnableApplication): Component[] {
     sessionComponent(app),
     handlerComponent(app, { handlers: app.explicitHandlers }),
     channelComponent(app),
+    cronComponent(app),
     ...(app.isFrontend() ? [connectorComponent(app)] : []),
   ];
 }
