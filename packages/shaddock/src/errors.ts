@@ -51,6 +51,7 @@ export const ErrorCode = {
   RegisterRefused: 'SHADDOCK_ERR_MASTER_REGISTER_REFUSED',
   ControlProtocol: 'SHADDOCK_ERR_MASTER_CONTROL_PROTOCOL',
   CliUsage: 'SHADDOCK_ERR_CLI_USAGE',
+  InitPackages: 'SHADDOCK_ERR_CLI_INIT_PACKAGES',
   // handler/ and connector/: client input the frontend cannot take
   BodyNotForwardable: 'SHADDOCK_ERR_HANDLER_BODY_NOT_FORWARDABLE',
   // cron/

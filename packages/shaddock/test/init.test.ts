@@ -1,8 +1,10 @@
-// `shaddock init` end to end, against this workspace's own packages: the new app gets `shaddock`,
-// `@shaddock/client` and `@shaddock/protocol` as `npm pack` tarballs of the built packages (only
-// typescript, vitest and @types/node come from npm's cache or registry), then its own `npm test`
-// must pass, and `npm start` must run the cluster until Ctrl-C and leave no process behind.
-// Slow (an npm install): minutes at worst, seconds with a warm npm cache.
+// `shaddock init` end to end, as a user types it in a checkout (built, as `npm test` leaves it):
+// `npx shaddock init <dir>/my-game`, then in the app `npm install`, `npm test`, `npm start`. The
+// Shaddock packages are on no registry: init must have packed them into the app's vendor/ (only
+// the third-party packages, pino, typescript, vitest…, come from npm's cache or registry). Its own
+// `npm test` must pass, and `npm start` must run the cluster until Ctrl-C and leave no process
+// behind. The one step a user would not take: the development ports are made free ones first
+// (other tests run at the same time). Slow (an npm install): minutes at worst.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,6 @@ import { freePort } from './support/app-folder.js';
 import { alive, PidTracker, waitFor, waitGone } from './support/processes.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const PACKED = ['packages/protocol', 'packages/client', 'packages/shaddock'];
 const MINUTE = 60_000;
 
 const pids = new PidTracker();
@@ -120,18 +121,6 @@ async function run(command: string, args: string[], cwd: string, timeoutMs: numb
   return stdout();
 }
 
-/** Packs the built workspace packages into `dir`; resolves with each package's tarball file name. */
-async function packWorkspace(dir: string): Promise<Record<string, string>> {
-  const json = await run(
-    'npm',
-    ['pack', ...PACKED.map((folder) => join(ROOT, folder)), '--pack-destination', dir, '--json'],
-    ROOT,
-    MINUTE,
-  );
-  const packs = JSON.parse(json.slice(json.indexOf('['))) as { name: string; filename: string }[];
-  return Object.fromEntries(packs.map((pack) => [pack.name, pack.filename]));
-}
-
 /** Gives the app's development servers and master free ports; resolves with the connector's client port. */
 async function freeDevelopmentPorts(app: string): Promise<number> {
   const serversFile = join(app, 'config', 'servers.json');
@@ -154,20 +143,10 @@ async function freeDevelopmentPorts(app: string): Promise<number> {
   return clientPort;
 }
 
-/** Points the app's dependencies at the packed workspace packages and installs. */
-async function installWorkspacePackages(app: string): Promise<void> {
-  const tarballs = await packWorkspace(app);
-  const manifestFile = join(app, 'package.json');
-  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, unknown>;
-  // @shaddock/protocol too, and as an override: shaddock and the client share this one.
-  const names = ['shaddock', '@shaddock/client', '@shaddock/protocol'];
-  manifest['dependencies'] = Object.fromEntries(names.map((name) => [name, `file:./${tarballs[name]}`]));
-  manifest['overrides'] = { '@shaddock/protocol': '$@shaddock/protocol' };
-  writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], app, 3 * MINUTE);
-}
-
-/** The pids `shaddock list` shows (it logs in as the generated admin user): the master's and its servers'. */
+/**
+ * The pids `shaddock list` shows (it logs in with the passwordKey of config/adminUser.json): the
+ * master's and its servers'.
+ */
 async function listPids(app: string): Promise<number[]> {
   let listed = '';
   const write = (text: string): void => {
@@ -181,17 +160,36 @@ async function listPids(app: string): Promise<number[]> {
 
 describe('shaddock init', () => {
   it(
-    'makes an app that installs the workspace packages, passes its npm test, runs with npm start',
+    'from a checkout, npx shaddock init makes an app whose npm install, npm test and npm start work',
     async () => {
       scratch = mkdtempSync(join(tmpdir(), 'shaddock-init-'));
       const app = join(scratch, 'my-game');
-      let printed = '';
-      const print = (text: string): void => {
-        printed += text;
+      const printed = await run('npx', ['shaddock', 'init', app], ROOT, 2 * MINUTE);
+      expect(printed).toContain(`its password is in ${join(app, '.shaddock/admin-password.json')}`);
+      expect(printed).toMatch(/packed from \S+ into vendor\//);
+      const { password } = JSON.parse(readFileSync(join(app, '.shaddock/admin-password.json'), 'utf8')) as {
+        password: string;
       };
-      expect(await runCli(['init', app], { out: print, err: print }), printed).toBe(0);
-      expect(printed).toMatch(/password: [\w-]{24}\n/);
-      await installWorkspacePackages(app);
+      expect(printed).not.toContain(password);
+      const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as {
+        dependencies: Record<string, string>;
+      };
+      for (const name of ['shaddock', '@shaddock/client', '@shaddock/protocol'])
+        expect(manifest.dependencies[name], name).toMatch(/^file:vendor\/.*\.tgz$/);
+
+      await run('npm', ['install'], app, 4 * MINUTE);
+      // every Shaddock package from vendor/, none from a registry, none twice
+      const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')) as {
+        packages: Record<string, { resolved?: string }>;
+      };
+      const own = Object.entries(lock.packages).filter(([where]) =>
+        /node_modules\/(shaddock|@shaddock\/[^/]+)$/.test(where),
+      );
+      expect(own.map(([where, entry]) => [where, entry.resolved])).toEqual([
+        ['node_modules/@shaddock/client', manifest.dependencies['@shaddock/client']],
+        ['node_modules/@shaddock/protocol', manifest.dependencies['@shaddock/protocol']],
+        ['node_modules/shaddock', manifest.dependencies['shaddock']],
+      ]);
 
       // Its test is not part of its build: check it as strictly as the app.
       const strict = {
@@ -208,7 +206,7 @@ describe('shaddock init', () => {
       );
 
       // The app's own test: the cluster on free ports, a client, a clean stop.
-      expect(await run('npm', ['test'], app, 2 * MINUTE)).toMatch(/1 passed/);
+      expect(await run('npm', ['test'], app, 3 * MINUTE)).toMatch(/1 passed/);
       expect(processesIn(app)).toEqual([]);
 
       // npm start, then Ctrl-C as a terminal sends it: SIGINT to the command's process group.
@@ -246,6 +244,6 @@ describe('shaddock init', () => {
       await waitGone(running);
       expect(processesIn(app)).toEqual([]);
     },
-    6 * MINUTE,
+    12 * MINUTE,
   );
 });

@@ -72,12 +72,26 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
     .argument('<dir>', 'the folder to create the app in')
     .option('--name <name>', "the app's package name (default: from the folder's name)")
     .option(
-      '--shaddock-version <spec>',
-      'the version of shaddock and @shaddock/client it depends on (default: ^ and this version)',
+      '--registry',
+      "depend on the published shaddock packages (default from a checkout: the checkout's own, packed into vendor/)",
     )
-    .action((dir: string, options: { name?: string; shaddockVersion?: string }) => {
-      io.out(formatInitResult(initApp({ dir, ...options })));
-    });
+    .option('--local', "pack this copy's own shaddock packages into vendor/ (the default from a checkout)")
+    .option(
+      '--shaddock-version <spec>',
+      'the registry version of shaddock and @shaddock/client to depend on (implies --registry; default: ^ and this version)',
+    )
+    .action(
+      async (
+        dir: string,
+        options: { name?: string; registry?: boolean; local?: boolean; shaddockVersion?: string },
+      ) => {
+        const { registry, local, ...rest } = options;
+        if (registry && local)
+          throw new ShaddockError(ErrorCode.CliUsage, 'init: --registry or --local, not both');
+        const source = registry ? 'registry' : local ? 'local' : undefined;
+        io.out(formatInitResult(await initApp({ dir, ...rest, ...(source ? { source } : {}) })));
+      },
+    );
 
   withConnection(program.command('start'), defaultEnv)
     .description(

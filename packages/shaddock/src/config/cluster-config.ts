@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ConfigError, ErrorCode } from '../errors.js';
 import type { ServerInfo } from '../membership/index.js';
+import { adminServersAreEnvKeyed, adminServersNotice, readAdminServers } from './admin-servers.js';
 import {
   ADMIN_USER_VARIABLE,
   type AdminUser,
@@ -9,7 +10,7 @@ import {
   mergeAdminUsers,
   readAdminUsers,
 } from './admin-users.js';
-import { configCandidates, readConfigFile } from './config-file.js';
+import { type ConfigFile, configCandidates, type IsEnvKeyed, readConfigFile } from './config-file.js';
 import { type DriverConfig, driversAreEnvKeyed, readDriverConfig } from './drivers-config.js';
 import { type MasterInfo, masterIsEnvKeyed, readMaster } from './master.js';
 import { readServers, serversAreEnvKeyed } from './servers.js';
@@ -26,11 +27,18 @@ export interface ClusterConfig {
   readonly adminUsers: readonly AdminUser[];
   /** From `config/cluster.*` and the `SHADDOCK_…` variables: the scale-out services, if any. */
   readonly drivers: DriverConfig;
+  /**
+   * What start-up should tell the user about the files (a field that looks misspelt, a Pomelo file
+   * read but not used), one line each; the process that speaks for the cluster logs them.
+   */
+  readonly notices?: readonly string[];
 }
 
 /**
  * Loads `config/servers.*`, `config/master.*`, `config/adminUser.*` and `config/cluster.*` under `base` for `env`,
- * validated; the first problem found throws one `ConfigError` naming the file and the field.
+ * validated; the first problem found throws one `ConfigError` naming the file and the field. What is
+ * accepted but worth a word (a server field that looks misspelt, Pomelo's `config/adminServer.*`,
+ * which Shaddock reads but does not use) is in `notices`.
  *
  * Each file may be JSON or a module (`.js`, `.mjs`, `.cjs`: its default export, or the module
  * itself), env-keyed (`{ "development": {…} }`) or flat; `config/<env>/<name>.*` wins over
@@ -60,7 +68,8 @@ export async function loadClusterConfig(options: {
 
   const serversFile = await readConfigFile(base, env, 'servers', serversAreEnvKeyed);
   if (serversFile === undefined) throw missing(base, env, 'servers');
-  const servers = readServers(serversFile.file, serversFile.value, serversFile.at);
+  const notices: string[] = [];
+  const servers = readServers(serversFile.file, serversFile.value, serversFile.at, notices);
 
   const masterFile = await readConfigFile(base, env, 'master', masterIsEnvKeyed);
   if (masterFile === undefined) throw missing(base, env, 'master');
@@ -69,6 +78,12 @@ export async function loadClusterConfig(options: {
   const adminFile = await readConfigFile(base, env, 'adminUser', adminUsersAreEnvKeyed);
   const fileUsers =
     adminFile === undefined ? [] : readAdminUsers(adminFile.file, adminFile.value, adminFile.at);
+  // Pomelo's per-type server tokens: read (so a bad file is an error) and reported as not used
+  const adminServers = await readIgnoredFile(base, env, 'adminServer', adminServersAreEnvKeyed);
+  if (adminServers !== undefined) {
+    const types = readAdminServers(adminServers.file, adminServers.value, adminServers.at);
+    notices.push(adminServersNotice(adminServers.file, types));
+  }
   const environment = options.environment ?? process.env;
   const adminUsers = mergeAdminUsers(fileUsers, adminUserFromVariable(environment[ADMIN_USER_VARIABLE]));
 
@@ -80,7 +95,22 @@ export async function loadClusterConfig(options: {
     environment,
   );
 
-  return { env, base, master, servers, adminUsers, drivers };
+  return { env, base, master, servers, adminUsers, drivers, notices };
+}
+
+/** A file read only to report on: one with nothing for this environment is as good as none. */
+async function readIgnoredFile(
+  base: string,
+  env: string,
+  name: string,
+  isEnvKeyed: IsEnvKeyed,
+): Promise<ConfigFile | undefined> {
+  try {
+    return await readConfigFile(base, env, name, isEnvKeyed);
+  } catch (error) {
+    if (error instanceof ConfigError && error.code === ErrorCode.ConfigUnknownEnv) return undefined;
+    throw error;
+  }
 }
 
 function missing(base: string, env: string, name: string): ConfigError {

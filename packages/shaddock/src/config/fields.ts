@@ -105,3 +105,75 @@ export function describe(value: unknown): string {
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }
+
+/**
+ * The server fields Shaddock reads with a type (Pomelo's names); every other field of a server
+ * entry is a free app field, passed to the server as written.
+ */
+export const SERVER_FIELDS: readonly string[] = [
+  'id',
+  'serverType',
+  'host',
+  'port',
+  'clientHost',
+  'clientPort',
+  'frontend',
+  'max-connections',
+  'auto-restart',
+  'restart-force',
+  'args',
+  'clusterCount',
+];
+
+/**
+ * The known field that `key` most likely misspells, or `undefined` when it is not close to any:
+ * the same name but for case, `-` and `_` (`frontEnd`, `autoRestart`), or one typing slip away
+ * (a letter added, dropped, changed or two swapped: `hots`, `clientPrt`); two slips for names of
+ * eight letters or more. Short app fields such as `area` stay clear of `args`.
+ *
+ * @example
+ * likelyField('clientport', SERVER_FIELDS); // 'clientPort'
+ */
+export function likelyField(key: string, known: readonly string[]): string | undefined {
+  if (known.includes(key)) return undefined;
+  const typed = fold(key);
+  let best: { readonly field: string; readonly distance: number } | undefined;
+  for (const field of known) {
+    const target = fold(field);
+    const allowed = target.length >= 8 ? 2 : target.length >= 4 ? 1 : 0;
+    const distance = editDistance(typed, target, allowed);
+    if (distance <= allowed && (best === undefined || distance < best.distance)) best = { field, distance };
+  }
+  return best?.field;
+}
+
+/** A field name as a careless writer might vary it: lowercase, no `-` or `_`. */
+function fold(name: string): string {
+  return name.toLowerCase().replace(/[-_]/g, '');
+}
+
+/**
+ * The optimal string alignment distance of `a` and `b` (insertions, deletions, substitutions and
+ * swaps of neighbours), or `limit + 1` as soon as it is known to exceed `limit`.
+ */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let before: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    let smallest = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        value = Math.min(value, (before[j - 2] ?? 0) + 1);
+      current.push(value);
+      smallest = Math.min(smallest, value);
+    }
+    if (smallest > limit) return limit + 1;
+    before = previous;
+    previous = current;
+  }
+  return previous[b.length] ?? limit + 1;
+}

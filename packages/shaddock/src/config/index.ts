@@ -12,6 +12,7 @@ export {
   type ResolvedClusterSecret,
   resolveClusterSecret,
 } from './cluster-secret.js';
+export { dictionaryRoutes } from './dictionary.js';
 export {
   DRIVER_VARIABLES,
   type DriverConfig,

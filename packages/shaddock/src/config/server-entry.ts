@@ -9,25 +9,13 @@ import {
   optionalPort,
   optionalString,
   requiredString,
+  SERVER_FIELDS,
 } from './fields.js';
 
 type MutableServerInfo = { -readonly [K in keyof ServerInfo]: ServerInfo[K] };
 
 /** The fields `normalizeServer` reads with a type; every other field is a free app field. */
-const TYPED_FIELDS: ReadonlySet<string> = new Set([
-  'id',
-  'serverType',
-  'host',
-  'port',
-  'clientHost',
-  'clientPort',
-  'frontend',
-  'max-connections',
-  'auto-restart',
-  'restart-force',
-  'args',
-  'clusterCount',
-]);
+const TYPED_FIELDS: ReadonlySet<string> = new Set(SERVER_FIELDS);
 
 /** Names the process identity uses for itself; a server field with one would be read as the identity. */
 const RESERVED_FIELDS: ReadonlySet<string> = new Set(['env', 'masterHost', 'masterPort']);

@@ -2,7 +2,7 @@ import { ConfigError, ErrorCode } from '../errors.js';
 import type { ServerInfo } from '../membership/index.js';
 import { expandCluster } from './cluster-count.js';
 import { fieldPath, isRecord } from './config-file.js';
-import { describe, invalid } from './fields.js';
+import { describe, invalid, likelyField, SERVER_FIELDS } from './fields.js';
 import { normalizeServer } from './server-entry.js';
 
 /**
@@ -24,9 +24,16 @@ interface Placed {
 /**
  * Reads a servers map (`{ "<serverType>": [ {id, host, port, …} ] }`) for one environment:
  * every server normalized, `clusterCount` expanded, in file order; then checks that ids are
- * unique and that no two servers listen on the same port of the same host.
+ * unique and that no two servers listen on the same port of the same host. A field that closely
+ * misspells one Shaddock reads (`frontEnd`, `clientport`) is kept as an app field, as every unknown
+ * field is, and `notices` gets a line naming it and the field it likely means.
  */
-export function readServers(file: string, content: unknown, at: string): ServerInfo[] {
+export function readServers(
+  file: string,
+  content: unknown,
+  at: string,
+  notices: string[] = [],
+): ServerInfo[] {
   if (!isRecord(content)) {
     throw new ConfigError(
       ErrorCode.ConfigInvalid,
@@ -57,6 +64,7 @@ export function readServers(file: string, content: unknown, at: string): ServerI
           `expected a server object, got ${describe(entry)}`,
         );
       }
+      notices.push(...misspelt(file, entryAt, entry));
       for (const record of expandCluster({ file, at: entryAt, record: entry }, serverType, sequences)) {
         placed.push({ server: normalizeServer({ file, at: entryAt, record }, serverType), at: entryAt });
       }
@@ -64,6 +72,20 @@ export function readServers(file: string, content: unknown, at: string): ServerI
   }
   checkUnique(file, placed);
   return placed.map(({ server }) => server);
+}
+
+/** A line for each field of `entry` that looks like a known server field misspelt. */
+function misspelt(file: string, at: string, entry: Readonly<Record<string, unknown>>): string[] {
+  const lines: string[] = [];
+  for (const key of Object.keys(entry)) {
+    const meant = likelyField(key, SERVER_FIELDS);
+    if (meant === undefined) continue;
+    lines.push(
+      `${file} ${fieldPath(at, key)}: "${key}" is not a server field Shaddock reads, so it is kept as an ` +
+        `app field; did you mean "${meant}"?`,
+    );
+  }
+  return lines;
 }
 
 function checkUnique(file: string, placed: readonly Placed[]): void {

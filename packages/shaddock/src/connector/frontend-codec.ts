@@ -10,6 +10,7 @@ import {
   RouteDictionary,
   toParsedForm,
 } from '@shaddock/protocol';
+import { dictionaryRoutes } from '../config/index.js';
 import { ConfigError, ErrorCode } from '../errors.js';
 import type { ConnectorSettings } from './connector-config.js';
 import { HandshakeResponses } from './handshake.js';
@@ -100,12 +101,7 @@ async function readJsonConfig(source: FrontendCodecSource, name: string): Promis
 
 async function readRouteList(source: FrontendCodecSource, name: string): Promise<string[]> {
   const found = await readJsonConfig(source, name);
-  if (found === undefined) return [];
-  const { file, value } = found;
-  if (!Array.isArray(value) || !value.every((route) => typeof route === 'string' && route !== '')) {
-    throw new ConfigError(ErrorCode.ConfigInvalid, file, undefined, 'must be an array of route strings');
-  }
-  return value as string[];
+  return found === undefined ? [] : dictionaryRoutes(found.file, found.value);
 }
 
 function protoDefinitions(found: JsonFile | undefined): ProtoDefinitions {

@@ -97,8 +97,10 @@ export function installDrivers(
   const logger = drivers.logger?.(context) ?? defaultLogger(context);
   setRootLogger(logger);
   // once per cluster: the master says it for the servers it starts, a server without a master for itself
-  if (context.developmentSecret === true && context.identity.master === undefined)
-    logger.warn(DEVELOPMENT_SECRET_WARNING);
+  if (context.identity.master === undefined) {
+    if (context.developmentSecret === true) logger.warn(DEVELOPMENT_SECRET_WARNING);
+    for (const notice of context.cluster.notices ?? []) logger.warn(notice);
+  }
   // Orders reach the application, which exists only once membership is made.
   let app: Application | undefined;
   const orders: ServerOrders = {
