@@ -264,9 +264,11 @@ describe("pomelo@2.2.7's own template and page on Shaddock", () => {
           alerts.push(dialog.message());
           void dialog.accept();
         });
-        page.on('websocket', (socket) =>
-          socket.on('framesent', ({ payload }) => sent.push(Buffer.from(payload as Buffer | string))),
-        );
+        const received: Buffer[] = [];
+        page.on('websocket', (socket) => {
+          socket.on('framesent', ({ payload }) => sent.push(Buffer.from(payload as Buffer | string)));
+          socket.on('framereceived', ({ payload }) => received.push(Buffer.from(payload as Buffer | string)));
+        });
         await page.goto(url);
         await page.locator('#test').click();
         const alert = await waitFor('the page to alert the answer', () => alerts[0], 20_000);
@@ -284,6 +286,10 @@ describe("pomelo@2.2.7's own template and page on Shaddock", () => {
         const message = Message.decode(request?.body ?? Buffer.alloc(0));
         expect(message.type).toBe(Message.TYPE_REQUEST);
         expect(message.body.toString('utf8')).toBe('"hello pomelo"');
+        const answer = received
+          .flatMap((frame) => decodePinusPackages(frame))
+          .find((pkg) => pkg.type === Package.TYPE_HANDSHAKE);
+        console.info(`the server's handshake: ${answer?.body?.toString('utf8')}`);
         console.info(
           `the template page's request: route ${JSON.stringify(message.route)} (compressed: ${message.compressRoute}), body bytes ${JSON.stringify(message.body.toString('utf8'))}`,
         );
