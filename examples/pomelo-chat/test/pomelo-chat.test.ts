@@ -175,10 +175,13 @@ describe('the Pomelo-style chat on Shaddock', () => {
     const third = await enter(carol, rid);
     expect(third.answer['code']).toBe(200);
     const [annUser, bobUser, carolUser] = [first.user, second.user, third.user];
-    await expect.poll(() => annUser.pushes, PATIENCE).toContainEqual({ route: 'onAdd', body: { user: bob } });
+    // The route travels inside the body too: the remote calls channel.pushMessage(msg) with the route in msg, as Pomelo does.
+    await expect
+      .poll(() => annUser.pushes, PATIENCE)
+      .toContainEqual({ route: 'onAdd', body: { route: 'onAdd', user: bob } });
     await expect
       .poll(() => bobUser.pushes, PATIENCE)
-      .toContainEqual({ route: 'onAdd', body: { user: carol } });
+      .toContainEqual({ route: 'onAdd', body: { route: 'onAdd', user: carol } });
 
     // The same name twice in one room is refused; the first one stays.
     const again = await enter(ann, rid);
@@ -214,14 +217,14 @@ describe('the Pomelo-style chat on Shaddock', () => {
     for (const user of [annUser, bobUser]) {
       await expect
         .poll(() => user.pushes, PATIENCE)
-        .toContainEqual({ route: 'onLeave', body: { user: carol } });
+        .toContainEqual({ route: 'onLeave', body: { route: 'onLeave', user: carol } });
     }
 
     // bob closes his client: the session's `closed` listener takes him out of the room.
     await bobUser.client.close();
     await expect
       .poll(() => annUser.pushes, PATIENCE)
-      .toContainEqual({ route: 'onLeave', body: { user: bob } });
+      .toContainEqual({ route: 'onLeave', body: { route: 'onLeave', user: bob } });
     expect(await annUser.client.request('chat.chatHandler.send', { content: 'alone', target: bob })).toEqual({
       code: 500,
       error: `${bob} is not in the room`,
