@@ -70,8 +70,20 @@ class PomeloCluster {
         // Pomelo's gate has no RPC port
         gate: [{ id: 'gate-server-1', host, clientPort: ports['gate'], frontend: true }],
         connector: [
-          { id: 'connector-server-1', host, port: ports['c1'], clientPort: ports['connector-1'], frontend: true },
-          { id: 'connector-server-2', host, port: ports['c2'], clientPort: ports['connector-2'], frontend: true },
+          {
+            id: 'connector-server-1',
+            host,
+            port: ports['c1'],
+            clientPort: ports['connector-1'],
+            frontend: true,
+          },
+          {
+            id: 'connector-server-2',
+            host,
+            port: ports['c2'],
+            clientPort: ports['connector-2'],
+            frontend: true,
+          },
         ],
         chat: [
           { id: 'chat-server-1', host, port: ports['chat-1'] },
@@ -108,7 +120,10 @@ class PomeloCluster {
   }
 
   /** Through the gate to a connector, then into room `rid`: retried until the chat servers answer. */
-  async enter(username: string, rid: string): Promise<{ client: Client; users: string[]; connector: string }> {
+  async enter(
+    username: string,
+    rid: string,
+  ): Promise<{ client: Client; users: string[]; connector: string }> {
     const entry = await this.waitFor('the gate to answer', async () => {
       const gate = await this.client(this.ports['gate']!).catch(() => undefined);
       if (gate === undefined) return undefined;
@@ -121,7 +136,9 @@ class PomeloCluster {
     });
     const client = await this.client(entry['port'] as number);
     const reply = await this.waitFor('the chat servers to answer', async () => {
-      const answer = await client.request('connector.entryHandler.enter', { username, rid }).catch(() => undefined);
+      const answer = await client
+        .request('connector.entryHandler.enter', { username, rid })
+        .catch(() => undefined);
       return answer !== undefined && Array.isArray(answer['users']) ? answer : undefined;
     });
     return { client, users: reply['users'] as string[], connector: entry['id'] as string };
@@ -153,6 +170,17 @@ describe('a Pomelo app under shaddock/pomelo, started with `shaddock start`', ()
 
   beforeAll(async () => {
     cluster = await PomeloCluster.start();
+    // every connector sees both chat servers and ran afterStartAll (so rooms route the same way in every test)
+    for (const connector of ['connector-1', 'connector-2']) {
+      const client = await cluster.waitFor(`${connector} to accept clients`, () =>
+        cluster.client(cluster.ports[connector]!).catch(() => undefined),
+      );
+      await cluster.waitFor(`${connector} to see the whole cluster`, async () => {
+        const info = await client.request('connector.entryHandler.info', {}).catch(() => undefined);
+        return info?.['chatServers'] === 2 && info['startAll'] === true ? true : undefined;
+      });
+      await client.close();
+    }
   }, 90_000);
 
   afterAll(async () => {
@@ -176,18 +204,27 @@ describe('a Pomelo app under shaddock/pomelo, started with `shaddock start`', ()
     const aliceChats = collect(alice.client, 'onChat');
     const bobChats = collect(bob, 'onChat');
     // the route inside the message (Pomelo's legacy channel.pushMessage(msg))
-    expect(await alice.client.request('chat.chatHandler.send', { content: 'hi all', target: '*' })).toEqual({});
-    await cluster.waitFor('both to get the room message', () => aliceChats.length === 1 && bobChats.length === 1);
+    expect(await alice.client.request('chat.chatHandler.send', { content: 'hi all', target: '*' })).toEqual(
+      {},
+    );
+    await cluster.waitFor(
+      'both to get the room message',
+      () => aliceChats.length === 1 && bobChats.length === 1,
+    );
     expect(bobChats[0]).toMatchObject({ msg: 'hi all', from: 'alice', target: '*' });
     // one user: channel.getMember(uid).sid and pushMessageByUids(msg-with-route, [{ uid, sid }])
     await bob.request('chat.chatHandler.send', { content: 'psst', target: 'alice' });
-    await cluster.waitFor('alice to get the private message', () => aliceChats.some((push) => push['msg'] === 'psst'));
+    await cluster.waitFor('alice to get the private message', () =>
+      aliceChats.some((push) => push['msg'] === 'psst'),
+    );
     expect(bobChats.some((push) => push['msg'] === 'psst')).toBe(false);
 
     // a notify whose handler pushes with (route, msg, opts, cb)
     const notices = collect(bob, 'onNotice');
     alice.client.notify('chat.chatHandler.notice', { text: 'notice this' });
-    await cluster.waitFor('bob to get the notice', () => notices.some((push) => push['text'] === 'notice this'));
+    await cluster.waitFor('bob to get the notice', () =>
+      notices.some((push) => push['text'] === 'notice this'),
+    );
 
     // a duplicate log-in: sessionService.getByUid(uid) is an array only when the uid has sessions
     const again = await cluster.client(cluster.ports[other]!);
@@ -220,7 +257,9 @@ describe('a Pomelo app under shaddock/pomelo, started with `shaddock start`', ()
     // carol's room lives on one of them
     expect(invoked.filter((users) => users.includes('carol'))).toHaveLength(1);
 
-    const kicked = new Promise<string>((resolve) => carol.client.events.on('kick', ({ reason }) => resolve(reason)));
+    const kicked = new Promise<string>((resolve) =>
+      carol.client.events.on('kick', ({ reason }) => resolve(reason)),
+    );
     expect(await carol.client.request('chat.chatHandler.kickMe', {})).toEqual({ code: 200 });
     expect(await kicked).toBe('kick');
   }, 120_000);
@@ -256,8 +295,31 @@ describe('a Pomelo app under shaddock/pomelo, started with `shaddock start`', ()
       master: true,
       chatServers: 2,
     });
-    // the plugin's event class saw dave's bind_session
+    // the plugin's event class saw dave's bind_session; the RPC filter counted enter's add
     expect(info['boundUids']).toContain('dave*room-d');
+    expect(info['rpcCalls']).toBeGreaterThan(0);
+    await cluster.waitFor('start_all on the connector', async () => {
+      const again = await dave.client.request('connector.entryHandler.info', {});
+      return again['startAll'] === true;
+    });
+    // the chat server's app/servers/chat/lifecycle.js
+    await cluster.waitFor('the chat lifecycle to reach afterStartAll', async () => {
+      const answer = await dave.client.request('chat.chatHandler.lifecycle', {});
+      const steps = answer['steps'] as string[];
+      return steps.length === 3 ? true : undefined;
+    });
+    expect(await dave.client.request('chat.chatHandler.lifecycle', {})).toEqual({
+      steps: ['beforeStartup', 'afterStartup', 'afterStartAll'],
+    });
+    // channelService.broadcast(type, route, msg, { binded: true }, cb)
+    const broadcasts = collect(dave.client, 'onBroadcast');
+    expect(await dave.client.request('chat.chatHandler.shout', { text: 'to all' })).toEqual({ code: 200 });
+    await cluster.waitFor('the broadcast', () => broadcasts.some((push) => push['text'] === 'to all'));
+    // session.set + pushAll(cb) reach the frontend's session; unbind(uid, cb) frees the uid
+    expect(await dave.client.request('connector.entryHandler.leaveQuietly', { note: 'n1' })).toEqual({
+      stored: 'n1',
+      stillBound: false,
+    });
   }, 120_000);
 
   it('serves a raw pinus-protocol client, and says once at start-up what it does not honour', async () => {
@@ -269,6 +331,64 @@ describe('a Pomelo app under shaddock/pomelo, started with `shaddock start`', ()
     expect(gateLines, notices.join('\n')).toHaveLength(1);
     expect(gateLines[0]).toContain('gate-server-1');
     // each connector says it once about disconnectOnTimeout
-    expect(notices.filter((line) => line.includes('connectorConfig.disconnectOnTimeout ignored'))).toHaveLength(2);
+    expect(
+      notices.filter((line) => line.includes('connectorConfig.disconnectOnTimeout ignored')),
+    ).toHaveLength(2);
+    // every process says once that it does not read proxyConfig; rpcFilters.rpcLog is reported
+    const proxyLines = notices.filter((line) => line.includes("app.set('proxyConfig') ignored"));
+    const speakers = proxyLines.map((line) => line.split(' ')[0]);
+    expect(new Set(speakers).size).toBe(proxyLines.length);
+    expect(speakers).toContain('[chat-server-1]');
+    const rpcLog = notices.filter(
+      (line) => line.startsWith('[chat-server-2]') && line.includes('rpcFilters.rpcLog'),
+    );
+    expect(rpcLog).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('a Pomelo app under `shaddock server` (one server, no master)', () => {
+  it('loads the CommonJS entry, knows its server type before start, and serves its handlers', async () => {
+    const clientPort = await freePort();
+    const folder = makeAppFolder({
+      masterPort: await freePort(),
+      prefix: 'shaddock-pomelo-server-',
+      servers: { gate: [{ id: 'gate-server-1', host: '127.0.0.1', clientPort, frontend: true }] },
+    });
+    const output: string[] = [];
+    const pids = new PidTracker();
+    const server = spawn(
+      process.execPath,
+      [SHADDOCK_BIN, 'server', '--dir', folder.dir, '--entry', join(FIXTURE, 'app.js'), '--env', 'test'],
+      {
+        cwd: folder.dir,
+        env: { ...process.env, SHADDOCK_SERVER_ID: 'gate-server-1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    pids.add(server.pid);
+    for (const stream of [server.stdout, server.stderr])
+      createInterface({ input: stream!, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
+        output.push(line),
+      );
+    let client: PinusClient | undefined;
+    try {
+      client = await waitFor(
+        'the gate to accept a client',
+        () => PinusClient.connect('ws', clientPort).catch(() => undefined),
+        30_000,
+        () => output.join('\n'),
+      );
+      await client.open();
+      // no connector is listed: the gate's handler answers Pomelo's way
+      expect(await client.call('gate.gateHandler.queryEntry', { uid: 'frank' })).toEqual({ code: 500 });
+      // configure('test|development', 'gate', …) ran: its connector setting is reported once
+      expect(output.filter((line) => line.includes('sioconnector is not supported'))).toHaveLength(1);
+    } finally {
+      client?.destroy();
+      server.kill('SIGTERM');
+      await waitGone(pids.all(), 20_000).catch(() => undefined);
+      await pids.killAll();
+      folder.remove();
+    }
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { loadClusterConfig } from '../config/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import { resolveEntry } from './start.js';
 
@@ -29,6 +30,20 @@ export async function runServer(options: ServerOptions, environment: NodeJS.Proc
   const entry = resolveEntry(dir, options.entry);
   const env = options.env ?? environment['NODE_ENV'] ?? 'development';
   environment['SHADDOCK_BASE'] ||= dir;
-  process.argv = [process.argv[0] ?? process.execPath, entry, `env=${env}`, `id=${id}`, ...options.fields];
+  // the server's type among its arguments, as the master gives it: an entry that asks for it before
+  // createApp() has read the config (Pomelo's synchronous createApp and configure(env, type, fn)) has it
+  const typed = options.fields.some((field) => field.startsWith('serverType='));
+  const listed = typed
+    ? undefined
+    : (await loadClusterConfig({ base: dir, env, environment })).servers.find((server) => server.id === id);
+  const serverType = listed ? [`serverType=${listed.serverType}`] : [];
+  process.argv = [
+    process.argv[0] ?? process.execPath,
+    entry,
+    `env=${env}`,
+    `id=${id}`,
+    ...serverType,
+    ...options.fields,
+  ];
   await import(pathToFileURL(entry).href);
 }

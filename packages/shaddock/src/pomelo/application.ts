@@ -6,7 +6,7 @@ import { ErrorCode, ShaddockError } from '../errors.js';
 import type { HandlerFilter } from '../handler/index.js';
 import { getLogger, type Logger } from '../logging/index.js';
 import { MASTER_TYPE, type ServerInfo } from '../membership/index.js';
-import type { RpcClient } from '../rpc/index.js';
+import type { RpcAfterFilter, RpcBeforeFilter, RpcClient } from '../rpc/index.js';
 import { type Application, createApp, type Plugin } from '../server/index.js';
 import { type Callback, isThenable, settle } from './callback.js';
 import { PomeloChannelService } from './channels.js';
@@ -28,9 +28,17 @@ import {
   type PomeloFilterArgument,
 } from './filters.js';
 import { pomeloFolderLoader } from './handlers.js';
-import { createCallbackRpc, type RpcHost, type RpcInvokeMessage, routeMessage, rpcInvoke } from './rpc.js';
+import {
+  adaptRoute,
+  adaptRpcFilter,
+  type PomeloRouteFunction,
+  type PomeloRpcFilter,
+  type UnsupportedRpcFilter,
+} from './routes.js';
+import { createCallbackRpc, type RpcHost, type RpcInvokeMessage, rpcInvoke } from './rpc.js';
 import { PomeloSession, toPomeloSession } from './session.js';
 import { PomeloBackendSessionService, PomeloSessionService } from './sessions.js';
+import { giveConnectorConfig, giveSetting, listenEvents, loadLifecycleFile, wireEvents } from './wiring.js';
 
 /** Options of Pomelo's `createApp`. */
 export interface PomeloAppOptions {
@@ -38,25 +46,14 @@ export interface PomeloAppOptions {
   readonly base?: string;
 }
 
-/** Pomelo's route function: `(routeParam, msg, app, cb(err, serverId))`. */
-export type PomeloRouteFunction = (
-  routeParam: unknown,
-  message: unknown,
-  app: PomeloApplication,
-  callback: (error: unknown, serverId?: string) => void,
-) => unknown;
-
-/** Pomelo's RPC filter: `before/after(serverId, msg, opts, next)`. */
-interface PomeloRpcFilter {
-  before?(serverId: string, message: object, options: object, next: (error?: unknown) => void): unknown;
-  after?(serverId: string, message: object, options: object, next: (error?: unknown) => void): unknown;
-}
+/** What `app.rpcFilter/rpcBefore/rpcAfter` take: Pomelo's filters, one or a list. */
+type RpcFilterArgument =
+  | PomeloRpcFilter
+  | UnsupportedRpcFilter
+  | readonly (PomeloRpcFilter | UnsupportedRpcFilter)[];
 
 /** What is replayed on the native application when `start` makes it. */
 type Setup = (native: Application) => void;
-
-/** The settings the native connector reads under the same name. */
-const NATIVE_SETTINGS = new Set(['sessionConfig', 'broadcastFilter', 'rpcTimeout', 'rpcDebugLog']);
 
 /**
  * A Pomelo 2.x application over Shaddock's native one (`shaddock/pomelo`'s `createApp()`). It is
@@ -160,7 +157,10 @@ export class PomeloApplication {
     const [value, attach] = rest;
     this.settings[key] = value;
     if (attach) (this as unknown as Record<string, unknown>)[key] = value;
-    if (this.#native) this.#give(this.#native, key, value);
+    if (this.#native) {
+      const report = (error: unknown): void => this.#report(error);
+      giveSetting(this.#native, key, value, report, (item, message) => this.#notice(item, message));
+    }
     return this;
   }
 
@@ -290,81 +290,22 @@ export class PomeloApplication {
     );
   }
 
-  rpcFilter(filter: PomeloRpcFilter | readonly PomeloRpcFilter[]): this {
-    for (const each of Array.isArray(filter) ? filter : [filter]) this.rpcBefore(each).rpcAfter(each);
-    return this;
+  rpcFilter(filter: RpcFilterArgument): this {
+    return this.rpcBefore(filter).rpcAfter(filter);
   }
 
-  rpcBefore(filter: PomeloRpcFilter | readonly PomeloRpcFilter[]): this {
-    for (const each of Array.isArray(filter) ? filter : [filter]) {
-      const before = typeof each === 'function' ? each : (each as PomeloRpcFilter).before;
-      if (typeof before !== 'function') continue;
-      this.#setup((native) =>
-        native.rpcBefore((target, args) =>
-          runStep(
-            before as (...a: unknown[]) => unknown,
-            each,
-            [target.serverId, rpcMessage(target, args), {}],
-            'rpcBefore',
-          ),
-        ),
-      );
-    }
-    return this;
+  rpcBefore(filter: RpcFilterArgument): this {
+    return this.#rpcFilter(filter, 'before');
   }
 
-  rpcAfter(filter: PomeloRpcFilter | readonly PomeloRpcFilter[]): this {
-    for (const each of Array.isArray(filter) ? filter : [filter]) {
-      const after = typeof each === 'function' ? each : (each as PomeloRpcFilter).after;
-      if (typeof after !== 'function') continue;
-      this.#setup((native) =>
-        native.rpcAfter((target, args) =>
-          runStep(
-            after as (...a: unknown[]) => unknown,
-            each,
-            [target.serverId, rpcMessage(target, [...args]), {}],
-            'rpcAfter',
-          ),
-        ),
-      );
-    }
-    return this;
+  rpcAfter(filter: RpcFilterArgument): this {
+    return this.#rpcFilter(filter, 'after');
   }
 
   /** `route(serverType, (routeParam, msg, app, cb(err, serverId)) => …)`; `'default'` is not special in Shaddock. */
-  route(serverType: string, route: PomeloRouteFunction): this {
-    const report = (error: unknown): void => this.#report(error);
-    this.#setup((native) =>
-      native.route(
-        serverType,
-        (routeParam) =>
-          new Promise<string>((resolve, reject) => {
-            const done = (error: unknown, serverId?: string): void => {
-              if (error !== undefined && error !== null) reject(error);
-              else if (typeof serverId === 'string') resolve(serverId);
-              else
-                reject(
-                  new ShaddockError(
-                    ErrorCode.NoServerForRoute,
-                    `route for ${serverType} answered no server id`,
-                  ),
-                );
-            };
-            try {
-              const returned = route(
-                toPomeloSession(routeParam, report),
-                routeMessage(serverType),
-                this,
-                done,
-              );
-              if (isThenable(returned))
-                returned.then(undefined, (error: unknown) => done(error ?? new Error('route failed')));
-            } catch (error) {
-              done(error ?? new Error('route failed'));
-            }
-          }),
-      ),
-    );
+  route(serverType: string, route: PomeloRouteFunction<this>): this {
+    const adapted = adaptRoute(serverType, route, this, (error) => this.#report(error));
+    this.#setup((native) => native.route(serverType, adapted));
     return this;
   }
 
@@ -399,7 +340,7 @@ export class PomeloApplication {
       const made = makeComponent(component, this, name === undefined ? options : (options[name] ?? {}));
       this.load(...(name === undefined ? [] : [made.name ?? name]), made);
     }
-    for (const Event of eventClasses) this.#listen(Event, options);
+    for (const Event of eventClasses) listenEvents(Event, this, options, this.event);
     return this;
   }
 
@@ -489,29 +430,35 @@ export class PomeloApplication {
     void this.#native?.stop(force).catch((error: unknown) => this.#report(error));
   }
 
-  /** Pomelo's `afterStart(cb)` (internal in Pomelo): runs `cb` at once once started. */
+  /** Pomelo's deprecated `beforeStopHook(fn)`: `fn(app, shutDown)` before the components stop. */
   beforeStopHook(hook: (app: this, shutDown: () => void) => void): void {
     this.#setup((native) => native.beforeShutdown(() => new Promise<void>((resolve) => hook(this, resolve))));
   }
 
-  /** `configureLogger`, `registerAdmin`, `transaction`, `addServers`…: said once, then a coded error. */
+  /** Pomelo's `configureLogger(logger)`: said once at start-up; Shaddock keeps its one logger. */
   configureLogger(): void {
-    this.#unsupported('configureLogger', "app.configureLogger: Shaddock's one logger (pino) is not replaced");
-  }
-
-  registerAdmin(): void {
-    this.#unsupported(
-      'registerAdmin',
-      'app.registerAdmin: Pomelo admin-console modules do not run; the master offers its own admin commands',
+    this.#notice(
+      'configureLogger',
+      "app.configureLogger ignored: Shaddock's one logger (pino) is not replaced",
     );
   }
 
+  /** Pomelo's `registerAdmin(…)`: said once at start-up; admin-console modules do not run. */
+  registerAdmin(): void {
+    this.#notice(
+      'registerAdmin',
+      'app.registerAdmin ignored: Pomelo admin-console modules do not run; the master offers its own admin commands',
+    );
+  }
+
+  /** Pomelo's `transaction(…)`: not supported; said once, and the call throws (its effect cannot be faked). */
   transaction(): void {
     this.#unsupported('transaction', 'app.transaction is not supported');
   }
 
   async #start(): Promise<void> {
     const native = await createApp({ base: this.base });
+    const report = (error: unknown): void => this.#report(error);
     this.#native = native;
     this.#logger = native.logger.child({ category: 'pomelo' });
     native.services.provide(
@@ -523,9 +470,10 @@ export class PomeloApplication {
         report: (error) => this.#report(error),
       }),
     );
-    for (const [key, value] of Object.entries(this.settings)) this.#give(native, key, value);
-    if (!native.isMaster()) this.#translateConnector(native);
-    this.#lifecycleFile(native);
+    const notice = (item: string, message: string): void => this.#notice(item, message);
+    for (const [key, value] of Object.entries(this.settings)) giveSetting(native, key, value, report, notice);
+    if (!native.isMaster()) giveConnectorConfig(native, this.settings, notice);
+    loadLifecycleFile(native, this);
     for (const setup of this.#setups) setup(native);
     this.#setups.length = 0;
     native.afterStartAll(() => {
@@ -534,89 +482,23 @@ export class PomeloApplication {
     for (const [, message] of this.#notices) this.#logger.warn(`pomelo compatibility: ${message}`);
     this.#announced = true;
     await native.start();
-    if (!native.isMaster()) this.#wireEvents(native);
+    if (!native.isMaster()) wireEvents(native, this.event, this.components, report);
     this.event.emit(events.START_SERVER, native.serverId);
   }
 
-  /** Hands a setting to the native application, adapted where its form differs. */
-  #give(native: Application, key: string, value: unknown): void {
-    if (key === 'errorHandler' || key === 'globalErrorHandler') {
-      if (typeof value === 'function')
-        native.set(
-          key,
-          adaptErrorHandler(value as PomeloErrorHandler, (error) => this.#report(error)),
-        );
-    } else if (NATIVE_SETTINGS.has(key) || native.get(key) === undefined) {
-      native.set(key, value);
+  #rpcFilter(filter: RpcFilterArgument, side: 'before' | 'after'): this {
+    for (const each of Array.isArray(filter) ? filter : [filter]) {
+      if (typeof (each as Partial<UnsupportedRpcFilter>).unsupported === 'string') {
+        const message = (each as UnsupportedRpcFilter).unsupported;
+        this.#notice(message, message);
+        continue;
+      }
+      const adapted = adaptRpcFilter(each as PomeloRpcFilter, side);
+      if (adapted === undefined) continue;
+      if (side === 'before') this.#setup((native) => native.rpcBefore(adapted as RpcBeforeFilter));
+      else this.#setup((native) => native.rpcAfter(adapted as RpcAfterFilter));
     }
-  }
-
-  #translateConnector(native: Application): void {
-    const config = this.settings['connectorConfig'] as Record<string, unknown> | undefined;
-    const scheduler = (this.settings['pushSchedulerConfig'] ?? this.settings['schedulerConfig']) as
-      | Record<string, unknown>
-      | undefined;
-    native.set(
-      'connectorConfig',
-      translateConnectorConfig(config, scheduler, (item, message) => this.#notice(item, message)),
-    );
-  }
-
-  /** Pomelo's `app/servers/<type>/lifecycle.js`: `beforeStartup(app, cb)`, `afterStartup(app, cb)`, `afterStartAll(app)`, `beforeShutdown(app, cb)`. */
-  #lifecycleFile(native: Application): void {
-    const file = path.join(this.base, 'app', 'servers', native.serverType, 'lifecycle.js');
-    if (native.isMaster() || !existsSync(file)) return;
-    const hooks = requireFile(file) as Record<string, ((...args: unknown[]) => unknown) | undefined>;
-    const run = (name: string) => (): Promise<void> | undefined => {
-      const hook = hooks[name];
-      return typeof hook === 'function' ? runStep(hook, hooks, [this], `lifecycle.${name}`) : undefined;
-    };
-    native.beforeStartup(run('beforeStartup'));
-    native.afterStartup(run('afterStartup'));
-    native.afterStartAll(run('afterStartAll'));
-    native.beforeShutdown(run('beforeShutdown'));
-  }
-
-  /** Pomelo's app events from the native membership and sessions; Pomelo's component names for the built-in ones. */
-  #wireEvents(native: Application): void {
-    native.membership.on('add', (server) => this.event.emit(events.ADD_SERVERS, [server]));
-    native.membership.on('remove', (server) => this.event.emit(events.REMOVE_SERVERS, [server.id]));
-    const sessions = native.services.find('sessionService');
-    if (sessions) {
-      const wrap = (session: Parameters<Parameters<typeof sessions.onBind>[0]>[0]): PomeloSession =>
-        new PomeloSession(sessions.frontendSession(session), (error) => this.#report(error));
-      sessions.onBind((session) => this.event.emit(events.BIND_SESSION, wrap(session)));
-      sessions.onUnbind((session) => this.event.emit(events.UNBIND_SESSION, wrap(session)));
-      sessions.onClosed((data) =>
-        this.event.emit(events.CLOSE_SESSION, new PomeloSession(data, (error) => this.#report(error))),
-      );
-    }
-    const builtIn: Record<string, string> = {
-      __connector__: 'connector',
-      __session__: 'session',
-      __server__: 'handler',
-      __channel__: 'channel',
-      __remote__: 'rpc',
-      __proxy__: 'rpc',
-    };
-    for (const [pomeloName, name] of Object.entries(builtIn)) {
-      const component = native.components.get(name);
-      if (component) this.components[pomeloName] ??= component;
-    }
-  }
-
-  /** Binds an event class's methods (`new Event(app, opts)`) to `app.event` by name. */
-  #listen(Event: unknown, options: unknown): void {
-    if (typeof Event !== 'function') return;
-    // Pomelo constructs event classes with `new` whether they are classes or functions
-    const made = new (Event as new (app: unknown, options: unknown) => object)(this, options) as Record<
-      string,
-      unknown
-    >;
-    for (const name of Object.values(events)) {
-      const method = made[name];
-      if (typeof method === 'function') this.event.on(name, (...args: unknown[]) => method.apply(made, args));
-    }
+    return this;
   }
 
   #filter(list: 'before' | 'after' | 'globalBefore' | 'globalAfter', filter: HandlerFilter): this {
@@ -673,20 +555,6 @@ export class PomeloApplication {
 
 function matches(pattern: string, value: string): boolean {
   return pattern.split('|').some((part) => part.trim() === 'all' || part.trim() === value);
-}
-
-/** Pomelo's RPC message, as its RPC filters see it. */
-function rpcMessage(
-  target: { namespace: string; serverType: string; remote: string; method: string },
-  args: unknown[],
-): object {
-  return {
-    namespace: target.namespace,
-    serverType: target.serverType,
-    service: target.remote,
-    method: target.method,
-    args,
-  };
 }
 
 /** Pomelo's `createApp(opts)`: the application, made at once (the last one made is `pomelo.app`). */

@@ -109,8 +109,12 @@ export function adaptAfter(filter: PomeloFilterArgument, report: Report): Handle
   return {
     after: (error, message, session, response, context) =>
       step<undefined>((done) =>
-        after(error, message, toPomeloSession(session, report), response, (failure) =>
-          done(failure, undefined),
+        after(
+          error,
+          withRoute(message, context.route),
+          toPomeloSession(session, report),
+          response,
+          (failure) => done(failure, undefined),
         ),
       ),
   };

@@ -14,13 +14,14 @@
 import { createRequire } from 'node:module';
 import { makePomeloApp, type PomeloApplication, type PomeloAppOptions } from './application.js';
 
-export { PomeloApplication, type PomeloAppOptions, type PomeloRouteFunction } from './application.js';
+export { PomeloApplication, type PomeloAppOptions } from './application.js';
 export type { Callback } from './callback.js';
 export { PomeloChannel, PomeloChannelService, type PomeloMember } from './channels.js';
 export type { PomeloComponent, PomeloPlugin } from './components.js';
 export { connectors, pushSchedulers } from './connectors.js';
 export { events } from './events.js';
 export { filters, type PomeloFilter } from './filters.js';
+export { type PomeloRouteFunction, type PomeloRpcFilter, rpcFilters } from './routes.js';
 export { PomeloSession } from './session.js';
 export { PomeloBackendSessionService, PomeloSessionService } from './sessions.js';
 
@@ -37,9 +38,6 @@ export function createApp(options?: PomeloAppOptions): PomeloApplication {
 
 /** Pomelo's shortcuts for the shipped filters (`pomelo.timeout()` …). */
 export const { serial, time, timeout, toobusy } = shippedFilters;
-
-/** Pomelo's `rpcFilters` (`rpcLog`, `toobusy`) have no counterpart; `app.rpcFilter` takes Pomelo-shaped ones. */
-export const rpcFilters = {} as const;
 
 /** The framework's version (Shaddock's, from its package.json). */
 export const version: string = (createRequire(import.meta.url)('../../package.json') as { version: string })
