@@ -69,10 +69,13 @@ export {
 } from './kernel/index.js';
 export {
   getLogger,
+  getPomeloLogger,
   type Logger,
   LogLevel,
+  type PomeloLogger,
   RepeatLimiter,
   type RepeatLimiterOptions,
+  replaceConsole,
 } from './logging/index.js';
 export { MasterMembership } from './master/index.js';
 export {

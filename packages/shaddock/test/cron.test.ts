@@ -24,6 +24,24 @@ const CRONS = [
   { id: 5, time: '*/1 * * * * *', action: 'tickCron.tick', serverId: 'ticker-2' },
 ];
 
+/** Pomelo-style: the cron handler's category and Shaddock's cron lines each to their own file. */
+const LOG4JS = {
+  appenders: [
+    { type: 'console' },
+    {
+      type: 'file',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: log4js.json's placeholders
+      filename: '${opts:base}/logs/tick-${opts:serverId}.log',
+      category: 'tick',
+      maxLogSize: 1048576,
+    },
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: log4js.json's placeholders
+    { type: 'file', filename: '${opts:base}/logs/crons.log', category: 'cron' },
+  ],
+  levels: { tick: 'INFO' },
+  replaceConsole: true,
+};
+
 const pids = new PidTracker();
 const cleanups: Array<() => unknown> = [];
 
@@ -55,6 +73,7 @@ async function start(crons: unknown): Promise<Started> {
     runCli(['kill', '--force', '--dir', folder.dir, '--env', 'test'], silent).catch(() => 1),
   );
   writeFileSync(join(folder.dir, 'config', 'crons.json'), JSON.stringify(crons));
+  writeFileSync(join(folder.dir, 'config', 'log4js.json'), JSON.stringify(LOG4JS));
   const command = spawn(
     process.execPath,
     [SHADDOCK_BIN, 'start', '--dir', folder.dir, '--env', 'test', '--entry', ENTRY],
@@ -81,9 +100,13 @@ function records(dir: string, kind: string): string[] {
     .filter((line) => line.startsWith(`${kind} `));
 }
 
-function serverLog(dir: string): string {
-  const file = join(dir, 'logs', 'ticker-1.log');
+function readLog(dir: string, name: string): string {
+  const file = join(dir, 'logs', name);
   return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
+function serverLog(dir: string): string {
+  return readLog(dir, 'ticker-1.log');
 }
 
 function masterPortOf(dir: string): number {
@@ -143,6 +166,17 @@ describe('crons in a cluster started by shaddock start', () => {
         ),
     ).toHaveLength(1);
     expect(log).not.toContain('"cron":5');
+
+    // log4js.json: the handler's pomelo-logger lines in its category's file, the cron lines in theirs
+    const tickLog = readLog(dir, 'tick-ticker-1.log');
+    expect(tickLog).toContain('"category":"tick"');
+    expect(tickLog).toMatch(/"file":"[^"]*tickCron\.cjs","msg":"tick 1 on ticker-1"/);
+    expect(tickLog).not.toContain('"category":"cron"');
+    const cronLog = readLog(dir, 'crons.log');
+    expect(cronLog).toContain('"msg":"cron 2 (tickCron.boom) failed"');
+    expect(cronLog).not.toContain('"category":"tick"');
+    // what log4js.json asks and is not done is said once, by the master
+    expect(started.output().match(/maxLogSize\\?" is not applied/g)).toHaveLength(1);
 
     const client = new RpcClient({
       serverId: 'cron-test',

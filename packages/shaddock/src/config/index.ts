@@ -13,6 +13,7 @@ export {
   resolveClusterSecret,
 } from './cluster-secret.js';
 export { dictionaryRoutes } from './dictionary.js';
+export { type ConfigFile, fieldPath, isRecord, readConfigFile } from './config-file.js';
 export {
   DRIVER_VARIABLES,
   type DriverConfig,
@@ -23,7 +24,6 @@ export {
   type RpcDriverConfig,
   type RpcTransport,
 } from './drivers-config.js';
-export { type ConfigFile, fieldPath, isRecord, readConfigFile } from './config-file.js';
 export type { MasterInfo } from './master.js';
 export { type ProcessIdentity, readProcessIdentity } from './process-identity.js';
 export { serverArguments, serverInfoFromIdentity } from './server-arguments.js';

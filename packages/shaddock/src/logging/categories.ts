@@ -1,4 +1,4 @@
-import type { LogFields, Logger, LogLevel, WriteLevel } from './logger.js';
+import { type LogFields, type Logger, type LogLevel, writeLine } from './logger.js';
 import { createLogger } from './pino-logger.js';
 
 let root: Logger | undefined;
@@ -62,27 +62,27 @@ class ForwardingLogger implements Logger {
   }
 
   trace(first: string | LogFields, message?: string): void {
-    write(this.#resolve(), 'trace', first, message);
+    writeLine(this.#resolve(), 'trace', first, message);
   }
 
   debug(first: string | LogFields, message?: string): void {
-    write(this.#resolve(), 'debug', first, message);
+    writeLine(this.#resolve(), 'debug', first, message);
   }
 
   info(first: string | LogFields, message?: string): void {
-    write(this.#resolve(), 'info', first, message);
+    writeLine(this.#resolve(), 'info', first, message);
   }
 
   warn(first: string | LogFields, message?: string): void {
-    write(this.#resolve(), 'warn', first, message);
+    writeLine(this.#resolve(), 'warn', first, message);
   }
 
   error(first: string | LogFields, message?: string): void {
-    write(this.#resolve(), 'error', first, message);
+    writeLine(this.#resolve(), 'error', first, message);
   }
 
   fatal(first: string | LogFields, message?: string): void {
-    write(this.#resolve(), 'fatal', first, message);
+    writeLine(this.#resolve(), 'fatal', first, message);
   }
 
   child(bindings: LogFields): Logger {
@@ -93,11 +93,4 @@ class ForwardingLogger implements Logger {
   isLevelEnabled(level: LogLevel): boolean {
     return this.#resolve().isLevelEnabled(level);
   }
-}
-
-function write(target: Logger, level: WriteLevel, first: string | LogFields, message?: string): void {
-  // Split by overload, and without an explicit `undefined` message, which a driver may print.
-  if (typeof first === 'string') target[level](first);
-  else if (message === undefined) target[level](first);
-  else target[level](first, message);
 }

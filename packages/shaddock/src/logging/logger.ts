@@ -79,3 +79,15 @@ export interface Logger {
   /** Whether a line at `level` would be written. */
   isLevelEnabled(level: LogLevel): boolean;
 }
+
+/** Writes one line on `target` at `level`, by overload, without an explicit `undefined` message (a driver may print it). */
+export function writeLine(
+  target: Logger,
+  level: WriteLevel,
+  first: string | LogFields,
+  message?: string,
+): void {
+  if (typeof first === 'string') target[level](first);
+  else if (message === undefined) target[level](first);
+  else target[level](first, message);
+}

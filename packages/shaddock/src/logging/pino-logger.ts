@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import pino from 'pino';
+import { type CategoryRoutes, type RoutableLogger, RoutedLogger } from './category-routes.js';
 import { isLogLevel, type Logger, type LogLevel } from './logger.js';
 
 /** The environment variable that sets the level when {@link LoggerOptions.level} is not given. */
@@ -17,6 +18,10 @@ export interface LoggerOptions {
   readonly file?: string | false;
   /** Where lines go (default the process's stdout). */
   readonly stream?: NodeJS.WritableStream;
+  /** More files every line is written to (Pomelo's log4js `file` appenders without a category). */
+  readonly files?: readonly string[];
+  /** Per category: its level and the files its lines also go to (Pomelo's log4js appenders and `levels`). */
+  readonly categories?: CategoryRoutes;
 }
 
 /** Where a line is written: pino's `DestinationStream`, all the tee below needs. */
@@ -31,6 +36,11 @@ interface Destination {
  * when the process crashes or is killed, and nothing needs flushing at exit. Logging volume is kept
  * small by levels and the {@link RepeatLimiter}, which is what makes synchronous writes affordable.
  *
+ * With `categories` (Pomelo's log4js.json, see `mapLog4jsConfig`), the root's children by category
+ * write at that category's level and also to its files: pino still writes every line, one pino
+ * logger per routed category, chosen once per child (a line costs one more delegation). `files`
+ * get every line. A file is opened once however many categories write to it.
+ *
  * An unknown `SHADDOCK_LOG_LEVEL` is not fatal: the logger uses `info` and says so in a warning.
  *
  * @example
@@ -42,31 +52,64 @@ export function createLogger(options: LoggerOptions): Logger {
   const badEnvironment = options.level === undefined && fromEnvironment && !isLogLevel(fromEnvironment);
   const level = options.level ?? (fromEnvironment && isLogLevel(fromEnvironment) ? fromEnvironment : 'info');
   const out: Destination = options.stream ?? pino.destination({ dest: 1, sync: true });
-  const destination = options.file
-    ? tee(out, pino.destination({ dest: options.file, sync: true, mkdir: true }))
-    : out;
-  const logger = pino(
-    {
-      level,
-      // No pid or hostname: `serverId` names the process, and the lines stay short.
-      base: { serverId: options.serverId, serverType: options.serverType },
-      timestamp: pino.stdTimeFunctions.epochTime,
-      serializers: { err: pino.stdSerializers.err },
-    },
-    destination,
-  );
+  const files = new FileDestinations();
+  const everyLine = [options.file || undefined, ...(options.files ?? [])];
+  const make = (extraFiles: readonly string[] = []): pino.Logger =>
+    pino(
+      {
+        level,
+        // No pid or hostname: `serverId` names the process, and the lines stay short.
+        base: { serverId: options.serverId, serverType: options.serverType },
+        timestamp: pino.stdTimeFunctions.epochTime,
+        serializers: { err: pino.stdSerializers.err },
+      },
+      tee([out, ...files.open([...everyLine, ...extraFiles])]),
+    );
+  const root = make();
   if (badEnvironment) {
-    logger.warn({ [LOG_LEVEL_ENV]: fromEnvironment }, `${LOG_LEVEL_ENV} is not a log level; logging at info`);
+    root.warn({ [LOG_LEVEL_ENV]: fromEnvironment }, `${LOG_LEVEL_ENV} is not a log level; logging at info`);
   }
-  return logger;
+  const categories = options.categories ?? {};
+  if (Object.keys(categories).length === 0) return root;
+  // a logger per routed category, made on first use: most categories of a log4js.json never log
+  const routed = new Map<string, pino.Logger>();
+  const open = (bindings: Record<string, unknown>): RoutableLogger => {
+    const category = String(bindings['category']);
+    const route = Object.hasOwn(categories, category) ? categories[category] : undefined;
+    if (route === undefined) return root.child(bindings);
+    let base = routed.get(category);
+    if (base === undefined) {
+      base = route.files && route.files.length > 0 ? make(route.files) : root;
+      routed.set(category, base);
+    }
+    return base.child(bindings, route.level === undefined ? {} : { level: route.level });
+  };
+  return new RoutedLogger(root, open);
 }
 
-/** One destination writing every line to both. */
-function tee(first: Destination, second: Destination): Destination {
+/** One open file per path, shared by every logger writing to it. */
+class FileDestinations {
+  readonly #files = new Map<string, Destination>();
+
+  open(paths: readonly (string | undefined)[]): Destination[] {
+    const unique = new Set(paths.filter((file): file is string => file !== undefined));
+    return [...unique].map((file) => {
+      let destination = this.#files.get(file);
+      if (destination === undefined) {
+        destination = pino.destination({ dest: file, sync: true, mkdir: true });
+        this.#files.set(file, destination);
+      }
+      return destination;
+    });
+  }
+}
+
+/** One destination writing every line to each of `destinations` (just it, for one). */
+function tee(destinations: readonly Destination[]): Destination {
+  if (destinations.length === 1 && destinations[0] !== undefined) return destinations[0];
   return {
     write(line) {
-      first.write(line);
-      second.write(line);
+      for (const destination of destinations) destination.write(line);
     },
   };
 }

@@ -8,6 +8,7 @@ import {
   serverInfoFromIdentity,
 } from '../config/index.js';
 import { ConfigError, ErrorCode } from '../errors.js';
+import { readLog4jsConfig } from '../logging/index.js';
 import { MASTER_TYPE, type ServerInfo } from '../membership/index.js';
 import { Application } from './application.js';
 import { configuredDrivers } from './driver-packages.js';
@@ -79,6 +80,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Applica
       `server "${identity.serverId}" is not in the ${identity.env} servers and its arguments do not describe it`,
     );
   }
+  // Pomelo's config/log4js.json, mapped onto the default logger
+  const log4js = await readLog4jsConfig(identity.env, { base, serverId: currentServer.id, environment });
   // `config/cluster.*` names the scale-out packages; drivers given here win over them.
   const drivers = { ...(await configuredDrivers(cluster.drivers, base)), ...options.drivers };
   return installDrivers(
@@ -89,6 +92,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Applica
       environment,
       developmentSecret: source === 'development',
       ...(options.log ? { log: options.log } : {}),
+      ...(log4js ? { log4js } : {}),
     },
     drivers,
     (drivers) => new Application({ identity, cluster, currentServer, appDir, ...drivers }),

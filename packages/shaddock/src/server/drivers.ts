@@ -5,8 +5,10 @@ import {
   createLogger,
   isLogLevel,
   LOG_LEVEL_ENV,
+  type Log4jsMapping,
   type Logger,
   type LogLevel,
+  replaceConsole,
   setRootLogger,
 } from '../logging/index.js';
 import { MasterMembership } from '../master/index.js';
@@ -77,6 +79,8 @@ interface InstallContext extends Omit<DriverContext, 'logger' | 'orders'> {
   readonly log?: LogOptions;
   /** No cluster secret is configured: the cluster runs on the development one (warned once here). */
   readonly developmentSecret?: boolean;
+  /** Pomelo's `config/log4js.json`, mapped: the default logger's files, categories and levels. */
+  readonly log4js?: Log4jsMapping;
 }
 
 /** What the kernel is built with. */
@@ -96,6 +100,8 @@ export function installDrivers(
 ): Application {
   const logger = drivers.logger?.(context) ?? defaultLogger(context);
   setRootLogger(logger);
+  if (context.log4js)
+    applyLog4js(context.log4js, logger, drivers.logger !== undefined, context.identity.master === undefined);
   // once per cluster: the master says it for the servers it starts, a server without a master for itself
   if (context.identity.master === undefined) {
     if (context.developmentSecret === true) logger.warn(DEVELOPMENT_SECRET_WARNING);
@@ -126,13 +132,28 @@ function defaultLogger(context: InstallContext): Logger {
   const { environment, server, cluster, log } = context;
   const file = log?.file ?? logFile(environment['SHADDOCK_LOG_FILE'], cluster.base, server.id);
   const level = log?.level ?? environment[LOG_LEVEL_ENV];
+  const chosen = isLogLevel(level) ? level : context.log4js?.level;
   // an unknown level in the environment is createLogger's to report (it falls back to info)
   return createLogger({
     serverId: server.id,
     serverType: server.serverType,
     file,
-    ...(isLogLevel(level) ? { level } : {}),
+    ...(chosen === undefined ? {} : { level: chosen }),
+    ...(context.log4js ? { files: context.log4js.files, categories: context.log4js.categories } : {}),
   });
+}
+
+/**
+ * The rest of log4js.json: `replaceConsole`, and what it holds that is not honoured, one line each —
+ * said once per cluster (by the master, or by a server without one), as the secret warning is.
+ */
+function applyLog4js(log4js: Log4jsMapping, logger: Logger, ownDriver: boolean, speaks: boolean): void {
+  if (log4js.replaceConsole) replaceConsole();
+  if (!speaks) return;
+  const log = logger.child({ category: 'log4js' });
+  if (ownDriver)
+    log.warn(`${log4js.file}: appenders and levels are not applied: the app gives its own logger driver`);
+  for (const notice of log4js.notices) log.warn(notice);
 }
 
 /** `SHADDOCK_LOG_FILE`: `false`/`0`/`off` for none, a path, or nothing for `<base>/logs/<id>.log`. */
