@@ -23,9 +23,23 @@ import { alive, freePort, type StartedApp, startApp, waitFor } from '@shaddock/t
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const EXAMPLE = fileURLToPath(new URL('..', import.meta.url));
-const SHADDOCK = realpathSync(
-  join(dirname(createRequire(join(EXAMPLE, 'package.json')).resolve('shaddock')), '..'),
-);
+const requireHere = createRequire(join(EXAMPLE, 'package.json'));
+/** The folder of the installed package `name` (the first folder above its entry with its package.json). */
+function packageDir(name: string): string {
+  for (let dir = dirname(requireHere.resolve(name)); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name
+    ) {
+      return realpathSync(dir);
+    }
+  }
+  throw new Error(`no package.json of ${name} above its entry`);
+}
+/** What the app requires, linked into its node_modules as `npm install` would put them. */
+const DEPENDENCIES = ['shaddock', 'pomelo-logger'];
+const SHADDOCK = packageDir('shaddock');
 const SHADDOCK_BIN = join(SHADDOCK, 'bin', 'shaddock.js');
 const ENV = 'development';
 const HOST = '127.0.0.1';
@@ -35,13 +49,13 @@ const PATIENCE = { timeout: 15_000, interval: 50 };
 type ServerEntry = Record<string, unknown> & { id: string };
 
 /** The example in a temporary folder, every port of its config a free one; `shaddock` linked into its node_modules. */
-async function copyExample(): Promise<{ dir: string; gatePort: number }> {
+async function copyExample(): Promise<{ dir: string; gatePort: number; ids: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'shaddock-pomelo-chat-'));
   for (const entry of ['app.js', 'app', 'config', 'package.json']) {
     cpSync(join(EXAMPLE, entry), join(dir, entry), { recursive: true });
   }
   mkdirSync(join(dir, 'node_modules'));
-  symlinkSync(SHADDOCK, join(dir, 'node_modules', 'shaddock'), 'dir');
+  for (const name of DEPENDENCIES) symlinkSync(packageDir(name), join(dir, 'node_modules', name), 'dir');
   const file = (name: string): string => join(dir, 'config', name);
   const servers = JSON.parse(readFileSync(file('servers.json'), 'utf8')) as Record<
     string,
@@ -58,7 +72,8 @@ async function copyExample(): Promise<{ dir: string; gatePort: number }> {
   writeFileSync(file('servers.json'), JSON.stringify(servers, null, 2));
   writeFileSync(file('master.json'), JSON.stringify(master, null, 2));
   const gate = servers[ENV]?.['gate']?.[0];
-  return { dir, gatePort: Number(gate?.['clientPort']) };
+  const ids = Object.values(servers[ENV] ?? {}).flatMap((entries) => entries.map((server) => server.id));
+  return { dir, gatePort: Number(gate?.['clientPort']), ids };
 }
 
 /** A user in a room, with every push it received. */
@@ -123,18 +138,20 @@ async function nameOn(prefix: string, accept: (port: number) => boolean): Promis
 }
 
 beforeAll(async () => {
-  ({ dir, gatePort } = await copyExample());
+  const copied = await copyExample();
+  ({ dir, gatePort } = copied);
   app = startApp({
     bin: SHADDOCK_BIN,
     dir,
     env: ENV,
     environment: { NODE_ENV: undefined, SHADDOCK_ADMIN_USER: undefined },
   });
-  // Up when someone can enter a room through the gate (every server has to be there for that).
+  // Up when the master has said each server is ready, and someone can enter a room through the gate.
   await waitFor(
     'the chat to let a user in',
     async () => {
       if (app.exited()) throw new Error(`shaddock start exited:\n${app.output()}`);
+      if (!copied.ids.every((id) => app.output().includes(`${id} is ready`))) return undefined;
       try {
         const { user, answer } = await enter('probe', 'probe-room');
         await user.client.close();
@@ -157,6 +174,25 @@ afterAll(async () => {
   expect(killed, 'every process stopped on its own').toEqual([]);
   expect(pids.filter(alive)).toEqual([]);
 }, 60_000);
+
+/** The cron's lines in chat server `id`'s `logs/chat-cron-<id>.log` (JSON lines), once there are two. */
+function cronReports(id: string): Promise<Record<string, unknown>[]> {
+  const file = join(dir, 'logs', `chat-cron-${id}.log`);
+  return waitFor(
+    `${id}'s cron lines in ${file}`,
+    () => {
+      if (!existsSync(file)) return undefined;
+      const lines = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('room report'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      return lines.length >= 2 ? lines : undefined;
+    },
+    30_000,
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)}\n${app.output().slice(-4000)}`);
+  });
+}
 
 describe('the Pomelo-style chat on Shaddock', () => {
   it('lets users on two connectors meet in a room, talk, whisper, be refused twice, be kicked and leave', async () => {
@@ -233,25 +269,24 @@ describe('the Pomelo-style chat on Shaddock', () => {
 
   it("runs config/crons.json's cron on both chat servers, into the log file log4js.json names", async () => {
     for (const id of ['chat-server-1', 'chat-server-2']) {
-      const file = join(dir, 'logs', `chat-cron-${id}.log`);
-      const reports = await waitFor(
-        `${id}'s cron lines in ${file}`,
-        () => {
-          if (!existsSync(file)) return undefined;
-          const lines = readFileSync(file, 'utf8')
-            .split('\n')
-            .filter((line) => line.includes(`room report`));
-          return lines.length >= 2 ? lines : undefined;
-        },
-        30_000,
-      ).catch((error: unknown) => {
-        throw new Error(`${String(error)}\n${app.output().slice(-4000)}`);
+      const reports = await cronReports(id);
+      expect(reports.length).toBeGreaterThanOrEqual(2);
+      expect(reports[0]).toMatchObject({
+        serverId: id,
+        category: 'chat-cron',
+        msg: expect.stringMatching(/^room report 1 /),
       });
-      expect(reports[0]).toContain(`from ${id}`);
     }
     // Only the chat servers run it.
     for (const id of ['gate-server-1', 'connector-server-1']) {
       expect(existsSync(join(dir, 'logs', `chat-cron-${id}.log`))).toBe(false);
+    }
+  }, 60_000);
+
+  it("gives a cron handler's factory Pomelo's app, as handlers and remotes get it: app.get('serverId')", async () => {
+    for (const id of ['chat-server-1', 'chat-server-2']) {
+      const [first] = await cronReports(id);
+      expect(first?.['msg']).toBe(`room report 1 from ${id}`);
     }
   }, 60_000);
 });

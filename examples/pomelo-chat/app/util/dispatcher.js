@@ -11,5 +11,11 @@ function hash(key) {
   return value;
 }
 
-/** The server of `servers` for `key`. */
-exports.dispatch = (key, servers) => servers[hash(key) % servers.length];
+/**
+ * The server of `servers` for `key`. Sorted by id first: each process learns of the servers in its
+ * own order, and every process must pick the same one.
+ */
+exports.dispatch = (key, servers) => {
+  const sorted = servers.slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return sorted[hash(key) % sorted.length];
+};
