@@ -1,7 +1,7 @@
 import type { JsonObject } from '@shaddock/protocol';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import type { ServerInfo } from '../membership/index.js';
-import type { RpcClient, RpcNamespace, RpcTarget } from '../rpc/index.js';
+import { cachingProxy, type RpcClient, type RpcNamespace, type RpcTarget } from '../rpc/index.js';
 import { type Callback, isThenable, methodNames, splitCallback } from './callback.js';
 import { type Report, toPomeloSession } from './session.js';
 
@@ -158,30 +158,14 @@ function makeMethod(host: RpcHost, target: RpcTarget): PomeloRpcMethod {
   });
 }
 
-/** A Proxy level that makes each member on first use and keeps it. */
-function lazyRecord<Member>(make: (name: string) => Member): Record<string, Member> {
-  const members = new Map<string, Member>();
-  return new Proxy(Object.create(null) as Record<string, Member>, {
-    get(_target, name) {
-      if (typeof name !== 'string' || name === 'then') return undefined;
-      let member = members.get(name);
-      if (member === undefined) {
-        member = make(name);
-        members.set(name, member);
-      }
-      return member;
-    },
-  });
-}
-
 /** Pomelo's `app.rpc` (or `app.sysrpc` with `'sys'`): callback-last calls. */
 export function createCallbackRpc(
   host: RpcHost,
   namespace: RpcNamespace = 'user',
 ): Record<string, Record<string, Record<string, PomeloRpcMethod>>> {
-  return lazyRecord((serverType) =>
-    lazyRecord((remote) =>
-      lazyRecord((method) => makeMethod(host, { namespace, serverType, remote, method })),
+  return cachingProxy((serverType) =>
+    cachingProxy((remote) =>
+      cachingProxy((method) => makeMethod(host, { namespace, serverType, remote, method })),
     ),
   );
 }

@@ -23,6 +23,7 @@ export { type RemoteMethodEntry, RemoteRegistry } from './remote-registry.js';
 export { RpcClient, type RpcClientOptions, type RpcInvokeOptions } from './rpc-client.js';
 export { type RpcComponent, type RpcComponentOptions, rpcComponent } from './rpc-component.js';
 export {
+  cachingProxy,
   createRpcProxy,
   type RemoteInstance,
   type RemoteProxy,

@@ -92,7 +92,8 @@ export function createRpcProxy<Described>(
   ) as RpcProxy<Described>;
 }
 
-function cachingProxy<Member extends object>(make: (name: string) => Member): Record<string, Member> {
+/** A Proxy level that makes each member on first use and keeps it (`then` is never one: not a thenable). */
+export function cachingProxy<Member extends object>(make: (name: string) => Member): Record<string, Member> {
   const members = new Map<string, Member>();
   return new Proxy(Object.create(null) as Record<string, Member>, {
     get(_target, name) {
