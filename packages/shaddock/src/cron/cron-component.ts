@@ -28,6 +28,8 @@ export interface CronComponent extends Component {
   readonly service: CronService;
   start(): Promise<void>;
   afterStart(): void;
+  /** Crons are new work: a draining server starts no more runs. */
+  drain(): void;
   stop(): void;
 }
 
@@ -36,7 +38,7 @@ export interface CronComponent extends Component {
  * `config/crons.json` (a malformed entry fails the start, naming it) and loads the cron handlers of
  * `app/servers/<type>/cron/` with the remote loader (a file's default export: an object, a class,
  * or Pomelo's factory `function (app) { return new Cron(app) }`); schedules them on `afterStart`,
- * as Pomelo does; stops them all on `stop`. Every server but the master loads it.
+ * as Pomelo does; stops them all on `drain` (or `stop`, when forced). Every server but the master loads it.
  */
 export function cronComponent(app: Kernel, options: CronComponentOptions = {}): CronComponent {
   const service = new CronService({
@@ -57,6 +59,9 @@ export function cronComponent(app: Kernel, options: CronComponentOptions = {}): 
     },
     afterStart() {
       service.add(configured.map((cron) => cron.entry));
+    },
+    drain() {
+      service.stop();
     },
     stop() {
       service.stop();
