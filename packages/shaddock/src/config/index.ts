@@ -12,8 +12,8 @@ export {
   type ResolvedClusterSecret,
   resolveClusterSecret,
 } from './cluster-secret.js';
-export { dictionaryRoutes } from './dictionary.js';
 export { type ConfigFile, fieldPath, isRecord, readConfigFile } from './config-file.js';
+export { dictionaryRoutes } from './dictionary.js';
 export {
   DRIVER_VARIABLES,
   type DriverConfig,
