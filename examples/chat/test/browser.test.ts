@@ -11,23 +11,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CHROMIUM, CHROMIUM_ARGS } from '@shaddock/test-support';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { queryEntry } from '../src/web/chat-room.js';
 import { alive, type ChatCluster, startChatCluster } from './chat-cluster.js';
 
-/** Debian's Chromium (`apt-get install chromium`); CI installs it in .ci/run. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const EXAMPLE = fileURLToPath(new URL('..', import.meta.url));
 const SCREENSHOTS = fileURLToPath(new URL('../../../.artifacts/screenshots/chat-browser/', import.meta.url));
 /** A guard for each wait on the page, never an assertion on time. */
@@ -168,7 +157,7 @@ async function inChromium(steps: (cluster: ChatCluster, browser: Browser) => Pro
   const chromiumPids = new Set<number>();
   let killed: number[] = [];
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
     await steps(cluster, browser);
   } finally {
     for (const pid of chromiumBelow(process.pid)) chromiumPids.add(pid);

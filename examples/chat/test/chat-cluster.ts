@@ -7,7 +7,7 @@
 // `scale` environment (NATS and Redis, no master), every server its own
 // `shaddock server --env scale --id <id> --dir <folder>`. (A small local copy of what
 // packages/shaddock/test/support does: the lint rule keeps examples from importing another
-// package's files.)
+// package's files; free ports, polling and `alive` come from @shaddock/test-support.)
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   mkdirSync,
@@ -19,10 +19,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alive, freePort, waitFor } from '@shaddock/test-support';
 
 const EXAMPLE = fileURLToPath(new URL('..', import.meta.url));
 /** The `shaddock` command of the framework the example depends on (`<package>/bin/shaddock.js`). */
@@ -33,60 +33,7 @@ export const SHADDOCK_BIN = join(
   'shaddock.js',
 );
 
-/** Whether something can listen on this port of 127.0.0.1 now. */
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-const handedOut = new Set<number>();
-
-/**
- * A port free a moment ago, for a config file. Picked from 20000–29999, below Linux's ephemeral
- * range, so that no outgoing connection takes it before the server binds it; never twice.
- */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 10_000);
-    if (handedOut.has(port) || !(await canListen(port))) continue;
-    handedOut.add(port);
-    return port;
-  }
-  throw new Error('no free port found in 20000–29999');
-}
-
-/** Polls `probe` until it returns something; fails after `timeoutMs` (a guard, never an assertion on time). */
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** Whether a process with this pid runs (a zombie counts as gone). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return true;
-  }
-}
+export { alive, freePort, waitFor };
 
 /** The pids of `parent`'s children, read from /proc. */
 function childrenOf(parent: number): number[] {

@@ -1,9 +1,11 @@
 import {
+  type DecodedMessage,
   decodeHandshakeRequest,
   decodePackages,
   encodeHandshakeResponse,
   encodePackage,
   HandshakeCode,
+  isJsonObject,
   type JsonObject,
   MessageCodec,
   MessageType,
@@ -81,11 +83,16 @@ function serve(socket: WebSocket, server: WebSocketServer): void {
   });
 }
 
-function handle(
-  socket: WebSocket,
-  server: WebSocketServer,
-  message: { type: MessageType; id: number; route: string; body: JsonObject },
-): void {
+function handle(socket: WebSocket, server: WebSocketServer, decoded: DecodedMessage): void {
+  // The codec accepts any JSON value, as Pomelo does; the echo's routes take objects.
+  const { body: value } = decoded;
+  if (!isJsonObject(value)) {
+    const refusal = { code: 400, message: 'the echo routes take a JSON object' };
+    if (decoded.type === MessageType.Request)
+      socket.send(codec.encodeResponse(decoded.id, decoded.route, refusal));
+    return;
+  }
+  const message = { ...decoded, body: value };
   if (message.route === EchoRoutes.shout) {
     const push = codec.encodePush(EchoRoutes.onEcho, message.body);
     for (const client of server.clients) client.send(push);

@@ -45,4 +45,25 @@ describe('message codec', () => {
     notObject[notObject.length - 1] = 0x5d;
     expect(codeOf(() => server.decodeFromClient(body(notObject)))).toBe(ProtocolErrorCode.InvalidJson);
   });
+
+  it("takes any JSON value from a client, as Pomelo's coder does, and only objects from a server", () => {
+    const plain = new MessageCodec();
+    const encoder = new TextEncoder();
+    for (const value of ['"hello pomelo"', '42', '[1,2]', 'null', 'true', '{"a":1}']) {
+      const sent = plain.encodeNotify('connector.entryHandler.entry', {});
+      const bytes = new Uint8Array([
+        ...body(sent).subarray(0, body(sent).length - 2),
+        ...encoder.encode(value),
+      ]);
+      expect(plain.decodeFromClient(bytes).body).toEqual(JSON.parse(value));
+    }
+    const push = plain.encodePush('onMove', {});
+    const pushed = new Uint8Array([
+      ...body(push).subarray(0, body(push).length - 2),
+      ...encoder.encode('[1]'),
+    ]);
+    expect(codeOf(() => plain.decodeFromServer(pushed, () => undefined))).toBe(
+      ProtocolErrorCode.BodyNotObject,
+    );
+  });
 });

@@ -1,6 +1,6 @@
 import type { RouteDictionary } from './dictionary.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
-import type { JsonObject } from './json.js';
+import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
 import {
   decodeMessage,
   encodeMessageParts,
@@ -12,12 +12,16 @@ import type { ProtobufCodec } from './protobuf/index.js';
 import { decodeUtf8 } from './utf8.js';
 
 /** A message with its route resolved and its body decoded. */
-export interface DecodedMessage {
+export interface DecodedMessage<Body extends JsonValue = JsonValue> {
   readonly type: MessageType;
   /** The request id; 0 for notify and push. */
   readonly id: number;
   readonly route: string;
-  readonly body: JsonObject;
+  /**
+   * What a client sends may be any JSON value, as Pomelo's server accepts it (Pomelo's own web
+   * client sends a string when given one); what a server sends is an object.
+   */
+  readonly body: Body;
 }
 
 /** What a {@link MessageCodec} knows of the session's routes and bodies, all optional. */
@@ -94,7 +98,10 @@ export class MessageCodec {
    * Decodes what a server sent; only responses and pushes are accepted. A response carries no
    * route, so `routeOfRequest` gives the route of the pending request with that id, if any.
    */
-  decodeFromServer(bytes: Uint8Array, routeOfRequest: (id: number) => string | undefined): DecodedMessage {
+  decodeFromServer(
+    bytes: Uint8Array,
+    routeOfRequest: (id: number) => string | undefined,
+  ): DecodedMessage<JsonObject> {
     const message = decodeMessage(bytes, FROM_SERVER);
     const route =
       message.type === MessageType.Response
@@ -104,7 +111,7 @@ export class MessageCodec {
       type: message.type,
       id: message.id,
       route,
-      body: decodeBody(this.#serverProtos, route, message.body),
+      body: objectBody(route, decodeBody(this.#serverProtos, route, message.body)),
     };
   }
 
@@ -146,7 +153,7 @@ function encodeBody(protos: ProtobufCodec | undefined, route: string, body: Json
   return scratch.subarray(0, textEncoder.encodeInto(text, scratch).written);
 }
 
-function decodeBody(protos: ProtobufCodec | undefined, route: string, bytes: Uint8Array): JsonObject {
+function decodeBody(protos: ProtobufCodec | undefined, route: string, bytes: Uint8Array): JsonValue {
   if (protos?.has(route)) {
     try {
       return protos.decode(route, bytes);
@@ -160,19 +167,23 @@ function decodeBody(protos: ProtobufCodec | undefined, route: string, bytes: Uin
   return decodeJson(route, bytes);
 }
 
-function decodeJson(route: string, bytes: Uint8Array): JsonObject {
+/** What a server sends is an object; anything else is refused. */
+function objectBody(route: string, value: JsonValue): JsonObject {
+  if (!isJsonObject(value)) {
+    throw new ProtocolError(ProtocolErrorCode.BodyNotObject, `the body of "${route}" is not a JSON object`);
+  }
+  return value;
+}
+
+/** Any JSON value, as Pomelo's coder takes it (`JSON.parse`); an empty body is `{}`. */
+function decodeJson(route: string, bytes: Uint8Array): JsonValue {
   if (bytes.length === 0) return {};
-  let value: unknown;
   try {
-    value = JSON.parse(decodeUtf8(bytes));
+    return JSON.parse(decodeUtf8(bytes)) as JsonValue;
   } catch (cause) {
     if (cause instanceof ProtocolError) throw cause;
     throw new ProtocolError(ProtocolErrorCode.InvalidJson, `the body of "${route}" is not valid JSON`, {
       cause,
     });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ProtocolError(ProtocolErrorCode.BodyNotObject, `the body of "${route}" is not a JSON object`);
-  }
-  return value as JsonObject;
 }

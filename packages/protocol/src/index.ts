@@ -27,7 +27,7 @@ export {
   type HandshakeResponse,
   type KickBody,
 } from './handshake.js';
-export type { JsonObject, JsonValue } from './json.js';
+export { isJsonObject, type JsonObject, type JsonValue } from './json.js';
 export {
   decodeMessage,
   encodeMessagePackage,

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { JsonObject } from '@shaddock/protocol';
+import { isJsonObject, type JsonObject } from '@shaddock/protocol';
 import type { PinusProtocol } from '@shaddock/test-support';
 import WebSocket from 'ws';
 import {
@@ -42,7 +42,7 @@ export class TestHandlers implements ConnectorHandlers {
   #waiters: Array<() => void> = [];
 
   handleClientMessage(session: HandlerSession, message: ClientMessage): Promise<JsonObject | undefined> {
-    const body = message.body;
+    const body = isJsonObject(message.body) ? message.body : {};
     switch (message.route) {
       case ECHO:
         return Promise.resolve(body);

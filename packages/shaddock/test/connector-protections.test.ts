@@ -52,11 +52,6 @@ const malformed: ReadonlyArray<readonly [name: string, bytes: Buffer, reason: st
   ['a route that is not UTF-8', data([0, 1, 2, 0xff, 0xfe, 0x7b, 0x7d]), ProtocolErrorCode.InvalidUtf8],
   ['an unknown route code', requestPackage(1, 999, {}), ProtocolErrorCode.UnknownRouteCode],
   ['a body that is not JSON', requestPackage(1, ECHO, Buffer.from('{nope')), ProtocolErrorCode.InvalidJson],
-  [
-    'a body that is not an object',
-    requestPackage(1, ECHO, Buffer.from('[1,2]')),
-    ProtocolErrorCode.BodyNotObject,
-  ],
   ['a second handshake', Package.encode(Package.TYPE_HANDSHAKE, Buffer.from('{}')), 'unexpected package'],
   ['a second ACK', Package.encode(Package.TYPE_HANDSHAKE_ACK), 'unexpected package'],
   ['a kick from the client', Package.encode(Package.TYPE_KICK, body), 'unexpected package'],

@@ -1,7 +1,7 @@
 // The connector end to end: handshake, heartbeat, kick, requests, notifies, dictionary, protobuf,
 // against @shaddock/client and raw pinus-protocol bytes, over WebSocket and TCP.
 import { connect, memoryCache } from '@shaddock/client';
-import { ProtobufCodec } from '@shaddock/protocol';
+import { isJsonObject, ProtobufCodec } from '@shaddock/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   closeReasons,
@@ -246,7 +246,8 @@ describe.each(TRANSPORTS)('connector over %s', (transport) => {
         const batch = Math.min(100, 300 - answered);
         await harness.handlers.until(() => held.length >= answered + batch);
         for (const request of held.slice(answered, answered + batch).reverse()) {
-          request.resolve({ reply: request.message.body['index'] ?? -1 });
+          const body = request.message.body;
+          request.resolve({ reply: isJsonObject(body) ? (body['index'] ?? -1) : -1 });
         }
         answered += batch;
       }

@@ -40,6 +40,17 @@ export {
   splitPackages,
 } from './pinus-protocol.js';
 export {
+  alive,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  descendantsOf,
+  freePort,
+  type StartAppOptions,
+  type StartedApp,
+  startApp,
+  waitFor,
+} from './processes.js';
+export {
   BINARY,
   CLOSE,
   type ClientFrameOptions,

@@ -18,6 +18,7 @@ import {
   type HandshakeProtos,
   type HandshakeRequest,
   type HandshakeResponse,
+  isJsonObject,
   type JsonObject,
   MessageCodec,
   MessageType,
@@ -174,7 +175,7 @@ class Peer implements TestPeer {
     const { codec, options } = this.server;
     const message = codec.decodeFromClient(body);
     const handler = options.handlers?.[message.route];
-    if (handler === undefined) return;
+    if (handler === undefined || !isJsonObject(message.body)) return;
     const response = await handler(message.body, this);
     if (message.type === MessageType.Request && response !== undefined) {
       this.sendRaw(codec.encodeResponse(message.id, message.route, response));

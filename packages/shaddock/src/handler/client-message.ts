@@ -1,4 +1,4 @@
-import type { JsonObject } from '@shaddock/protocol';
+import type { JsonValue } from '@shaddock/protocol';
 
 /**
  * A message from a client, as the connector hands it to the handlers and as a frontend forwards
@@ -13,5 +13,6 @@ export interface ClientMessage {
   readonly id: number;
   /** `serverType.handler.method`, as the client sent it (not checked yet). */
   readonly route: string;
-  readonly body: JsonObject;
+  /** Any JSON value, as Pomelo accepts (a handler's declared message type is its own contract). */
+  readonly body: JsonValue;
 }

@@ -1,4 +1,4 @@
-import type { JsonObject } from '@shaddock/protocol';
+import type { JsonObject, JsonValue } from '@shaddock/protocol';
 
 /** What filters and error handlers learn of the message they run for (Pinus's `routeRecord`, plus the id). */
 export interface HandlerContext {
@@ -24,16 +24,16 @@ export interface HandlerContext {
  * timeout), and calling `next()` later queues the message (serial execution).
  */
 export interface HandlerFilter<Session = unknown> {
-  before?(message: JsonObject, session: Session, context: HandlerContext): Promise<void> | void;
+  before?(message: JsonValue, session: Session, context: HandlerContext): Promise<void> | void;
   after?(
     error: unknown,
-    message: JsonObject,
+    message: JsonValue,
     session: Session,
     response: JsonObject | undefined,
     context: HandlerContext,
   ): Promise<void> | void;
   wrap?(
-    message: JsonObject,
+    message: JsonValue,
     session: Session,
     context: HandlerContext,
     next: () => Promise<JsonObject | undefined>,

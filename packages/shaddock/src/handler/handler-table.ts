@@ -1,4 +1,4 @@
-import type { JsonObject } from '@shaddock/protocol';
+import type { JsonValue } from '@shaddock/protocol';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import { RemoteRegistry } from '../rpc/index.js';
 import type { HandlerSession } from '../session/index.js';
@@ -9,7 +9,7 @@ import type { Handler, HandlerSource } from './types.js';
 export interface HandlerEntry extends RouteParts {
   readonly route: string;
   readonly instance: object;
-  readonly call: (this: unknown, message: JsonObject, session: HandlerSession) => unknown;
+  readonly call: (this: unknown, message: JsonValue, session: HandlerSession) => unknown;
 }
 
 /**

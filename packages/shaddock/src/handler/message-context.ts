@@ -1,4 +1,4 @@
-import type { JsonObject } from '@shaddock/protocol';
+import type { JsonValue } from '@shaddock/protocol';
 import type { HandlerSession } from '../session/index.js';
 import type { ClientMessage } from './client-message.js';
 import type { HandlerContext } from './handler-filters.js';
@@ -17,7 +17,7 @@ export class MessageContext<Route extends RouteParts = RouteParts> implements Ha
   readonly serverType: string;
   readonly handler: string;
   readonly method: string;
-  readonly body: JsonObject;
+  readonly body: JsonValue;
   readonly session: HandlerSession;
   /** Where the message runs: the handler method here, or the parts of a forwarded route. */
   readonly target: Route;

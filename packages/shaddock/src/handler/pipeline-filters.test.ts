@@ -1,4 +1,4 @@
-import type { JsonObject } from '@shaddock/protocol';
+import { isJsonObject, type JsonObject } from '@shaddock/protocol';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, RequestError, ResponseCode } from '../errors.js';
 import type { HandlerSession } from '../session/index.js';
@@ -95,7 +95,8 @@ describe('filters', () => {
     const seen: unknown[] = [];
     app.before({
       before(message) {
-        if (message['banned']) throw Object.assign(new Error('banned'), { code: 403 });
+        if (isJsonObject(message) && message['banned'])
+          throw Object.assign(new Error('banned'), { code: 403 });
       },
     });
     app.after({ after: (error, _message, _session, response) => void seen.push(error, response) });

@@ -1,4 +1,4 @@
-import type { JsonObject } from '@shaddock/protocol';
+import type { JsonObject, JsonValue } from '@shaddock/protocol';
 import type { Kernel } from '../kernel/index.js';
 import type { HandlerSession } from '../session/index.js';
 import type { HandlerContext } from './handler-filters.js';
@@ -39,9 +39,12 @@ export type AppFactory<T> = { make(app: Kernel): T }['make'];
  * The `errorHandler` and `globalErrorHandler` settings: turns an error into a response body, or
  * returns `undefined` to answer the default `{ code, message }`.
  */
-export type ErrorHandler = (
-  error: unknown,
-  message: JsonObject,
-  session: HandlerSession,
-  context: HandlerContext,
-) => JsonObject | undefined | Promise<JsonObject | undefined>;
+export type ErrorHandler = {
+  // A method's parameters are checked both ways: a handler typed for object messages still fits.
+  handle(
+    error: unknown,
+    message: JsonValue,
+    session: HandlerSession,
+    context: HandlerContext,
+  ): JsonObject | undefined | Promise<JsonObject | undefined>;
+}['handle'];

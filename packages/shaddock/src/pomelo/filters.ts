@@ -1,4 +1,4 @@
-import type { JsonObject } from '@shaddock/protocol';
+import { isJsonObject, type JsonObject, type JsonValue } from '@shaddock/protocol';
 import {
   type ErrorHandler,
   type HandlerContext,
@@ -17,10 +17,10 @@ type AfterNext = (error?: unknown) => void;
 
 /** A Pomelo handler filter: an object with `before(msg, session, next)` and/or `after(err, msg, session, resp, next)`. */
 export interface PomeloFilter {
-  before?(message: JsonObject, session: unknown, next: BeforeNext): unknown;
+  before?(message: JsonValue, session: unknown, next: BeforeNext): unknown;
   after?(
     error: unknown,
-    message: JsonObject,
+    message: JsonValue,
     session: unknown,
     response: JsonObject | undefined,
     next: AfterNext,
@@ -74,9 +74,8 @@ function step<T>(run: (next: (error: unknown, value: T) => void) => unknown): Pr
 }
 
 /** Pomelo's `msg.__route__`, which filters and handlers may read. */
-export function withRoute(message: JsonObject, route: string): JsonObject {
-  if (typeof message === 'object' && message !== null && !('__route__' in message))
-    message['__route__'] = route;
+export function withRoute(message: JsonValue, route: string): JsonValue {
+  if (isJsonObject(message) && !('__route__' in message)) message['__route__'] = route;
   return message;
 }
 
