@@ -283,12 +283,7 @@ describe('the Pomelo-style chat on Shaddock', () => {
     }
   }, 60_000);
 
-  // SKIPPED until the cron component loads cron handlers as handlers and remotes load: today
-  // packages/shaddock/src/cron/cron-component.ts gives their factory `options.context ?? app`, the
-  // native application, on which Pomelo's `app.get('serverId')` is undefined (the log line reads
-  // "room report 1 from undefined"); handlers and remotes get Pomelo's app through the
-  // `serverFolderLoader` service that shaddock/pomelo provides. Lift the skip with that fix.
-  it.skip("gives a cron handler's factory Pomelo's app, as handlers and remotes get it: app.get('serverId')", async () => {
+  it("gives a cron handler's factory Pomelo's app, as handlers and remotes get it: app.get('serverId')", async () => {
     for (const id of ['chat-server-1', 'chat-server-2']) {
       const [first] = await cronReports(id);
       expect(first?.['msg']).toBe(`room report 1 from ${id}`);
