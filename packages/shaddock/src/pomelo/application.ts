@@ -1,60 +1,29 @@
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readProcessIdentity } from '../config/index.js';
-import type { CronEntry, CronService } from '../cron/index.js';
+import type { CronEntry } from '../cron/index.js';
 import { ErrorCode, ShaddockError } from '../errors.js';
 import type { HandlerFilter } from '../handler/index.js';
-import { getLogger, type Logger } from '../logging/index.js';
 import { MASTER_TYPE, type ServerInfo } from '../membership/index.js';
-import type { RpcAfterFilter, RpcBeforeFilter, RpcClient } from '../rpc/index.js';
-import { type Application, createApp, type Plugin } from '../server/index.js';
-import { type Callback, isThenable, settle } from './callback.js';
+import type { Application, Plugin } from '../server/index.js';
+import { type Callback, settle } from './callback.js';
 import { PomeloChannelService } from './channels.js';
-import {
-  adaptComponent,
-  makeComponent,
-  type PomeloPlugin,
-  pluginParts,
-  requireFile,
-  runStep,
-} from './components.js';
-import { translateConnectorConfig } from './connectors.js';
-import { events } from './events.js';
-import {
-  adaptAfter,
-  adaptBefore,
-  adaptErrorHandler,
-  type PomeloErrorHandler,
-  type PomeloFilterArgument,
-} from './filters.js';
-import { pomeloFolderLoader } from './handlers.js';
-import {
-  adaptRoute,
-  adaptRpcFilter,
-  type PomeloRouteFunction,
-  type PomeloRpcFilter,
-  type UnsupportedRpcFilter,
-} from './routes.js';
-import { createCallbackRpc, type RpcHost, type RpcInvokeMessage, rpcInvoke } from './rpc.js';
-import { PomeloSession, toPomeloSession } from './session.js';
+import { masterOf, serversFromConfig, serverTypesOf } from './cluster.js';
+import { adaptComponent, makeComponent, type PomeloPlugin, pluginParts, requireFile } from './components.js';
+import { PomeloCore, type RpcFilterArgument } from './core.js';
+import { adaptAfter, adaptBefore, type PomeloFilterArgument } from './filters.js';
+import { adaptRoute, type PomeloRouteFunction } from './routes.js';
+import { createCallbackRpc, type RpcInvokeMessage, rpcInvoke } from './rpc.js';
 import { PomeloBackendSessionService, PomeloSessionService } from './sessions.js';
-import { giveConnectorConfig, giveSetting, listenEvents, loadLifecycleFile, wireEvents } from './wiring.js';
+import { configBaseAppFile, configureChoice, namedSetting, readConfigFile } from './settings.js';
+import { startNative } from './start.js';
+import { giveSetting, listenEvents } from './wiring.js';
 
 /** Options of Pomelo's `createApp`. */
 export interface PomeloAppOptions {
   /** The app's folder (holding `config/` and `app/`); default the main script's folder. */
   readonly base?: string;
 }
-
-/** What `app.rpcFilter/rpcBefore/rpcAfter` take: Pomelo's filters, one or a list. */
-type RpcFilterArgument =
-  | PomeloRpcFilter
-  | UnsupportedRpcFilter
-  | readonly (PomeloRpcFilter | UnsupportedRpcFilter)[];
-
-/** What is replayed on the native application when `start` makes it. */
-type Setup = (native: Application) => void;
 
 /**
  * A Pomelo 2.x application over Shaddock's native one (`shaddock/pomelo`'s `createApp()`). It is
@@ -75,27 +44,22 @@ export class PomeloApplication {
   readonly main: string;
   readonly startTime = Date.now();
   readonly #identity: ReturnType<typeof readProcessIdentity>;
-  readonly #setups: Setup[] = [];
-  readonly #notices = new Map<string, string>();
+  readonly #core = new PomeloCore();
   readonly #sessionService = new PomeloSessionService(
-    () => this.#service('sessionService'),
-    (e) => this.#report(e),
+    () => this.#core.service('sessionService'),
+    this.#core.report,
   );
   readonly #backendSessionService = new PomeloBackendSessionService(
-    () => this.#service('backendSessionService'),
-    (e) => this.#report(e),
+    () => this.#core.service('backendSessionService'),
+    this.#core.report,
   );
   readonly #channelService = new PomeloChannelService(
-    () => this.#service('channelService'),
-    (e) => this.#report(e),
+    () => this.#core.service('channelService'),
+    this.#core.report,
   );
-  #native: Application | undefined;
-  #logger: Logger | undefined;
   #rpc: ReturnType<typeof createCallbackRpc> | undefined;
   #sysrpc: ReturnType<typeof createCallbackRpc> | undefined;
   #starting = false;
-  /** The start-up notices were logged: later ones are logged at once. */
-  #announced = false;
 
   constructor(options: PomeloAppOptions = {}) {
     this.#identity = readProcessIdentity(process.argv.slice(2), process.env);
@@ -106,19 +70,19 @@ export class PomeloApplication {
 
   /** The native application once `start` made it: the whole Shaddock API, promises and types. */
   get native(): Application | undefined {
-    return this.#native;
+    return this.#core.native;
   }
 
   get serverId(): string {
-    return this.#native?.serverId ?? this.#identity.serverId ?? MASTER_TYPE;
+    return this.#core.native?.serverId ?? this.#identity.serverId ?? MASTER_TYPE;
   }
 
   get serverType(): string {
-    return this.#native?.serverType ?? this.#identity.serverType ?? MASTER_TYPE;
+    return this.#core.native?.serverType ?? this.#identity.serverType ?? MASTER_TYPE;
   }
 
   get curServer(): ServerInfo | undefined {
-    return this.#native?.getCurServer();
+    return this.#core.native?.getCurServer();
   }
 
   get master(): ServerInfo | undefined {
@@ -139,14 +103,14 @@ export class PomeloApplication {
 
   /** `app.rpc.<type>.<remote>.<method>(routeParam, …args, cb)`; there once RPC runs. */
   get rpc(): ReturnType<typeof createCallbackRpc> | undefined {
-    if (this.#rpc === undefined && this.#native?.services.has('rpcClient'))
-      this.#rpc = createCallbackRpc(this.#rpcHost());
+    if (this.#rpc === undefined && this.#core.native?.services.has('rpcClient'))
+      this.#rpc = createCallbackRpc(this.#core.rpcHost());
     return this.#rpc;
   }
 
   get sysrpc(): ReturnType<typeof createCallbackRpc> | undefined {
-    if (this.#sysrpc === undefined && this.#native?.services.has('rpcClient'))
-      this.#sysrpc = createCallbackRpc(this.#rpcHost(), 'sys');
+    if (this.#sysrpc === undefined && this.#core.native?.services.has('rpcClient'))
+      this.#sysrpc = createCallbackRpc(this.#core.rpcHost(), 'sys');
     return this.#sysrpc;
   }
 
@@ -158,42 +122,13 @@ export class PomeloApplication {
     const [value, attach] = rest;
     this.settings[key] = value;
     if (attach) (this as unknown as Record<string, unknown>)[key] = value;
-    if (this.#native) {
-      const report = (error: unknown): void => this.#report(error);
-      giveSetting(this.#native, key, value, report, (item, message) => this.#notice(item, message));
-    }
+    const native = this.#core.native;
+    if (native) giveSetting(native, key, value, this.#core.report, this.#core.notice);
     return this;
   }
 
   get(key: string): unknown {
-    switch (key) {
-      case 'sessionService':
-        return this.#native?.services.has('sessionService') || !this.#native
-          ? this.#sessionService
-          : undefined;
-      case 'backendSessionService':
-      case 'localSessionService':
-        return this.#backendSessionService;
-      case 'channelService':
-        return this.#channelService;
-      case 'serverId':
-        return this.serverId;
-      case 'serverType':
-        return this.serverType;
-      case 'env':
-        return this.env;
-      case 'base':
-        return this.base;
-      case 'main':
-        return this.main;
-      case 'curServer':
-        return this.curServer;
-      case 'masterServer':
-      case 'master':
-        return this.getMaster();
-      default:
-        return this.settings[key];
-    }
+    return namedSetting(this, key);
   }
 
   enable(key: string): this {
@@ -216,32 +151,23 @@ export class PomeloApplication {
 
   /** `configure([env], [serverType], fn)`: runs `fn` when both match (`|` lists, `'all'`). */
   configure(...args: unknown[]): this {
-    const configure = args.find((arg) => typeof arg === 'function') as ((app: this) => void) | undefined;
-    const strings = args.filter((arg): arg is string => typeof arg === 'string');
-    const env = strings[0] ?? 'all';
-    const serverType = strings[1] ?? 'all';
-    if (matches(env, this.env) && matches(serverType, this.serverType)) configure?.call(this, this);
+    configureChoice(args, this.env, this.serverType)?.call(this, this);
     return this;
   }
 
   /** Pomelo's `loadConfig(key, path)`: requires the file, takes its `[env]` part if it has one, sets `key`. */
   loadConfig(key: string, file: string): void {
-    const loaded = requireFile(path.resolve(this.base, file)) as Record<string, unknown>;
-    const value =
-      loaded !== null && typeof loaded === 'object' && this.env in loaded ? loaded[this.env] : loaded;
-    this.set(key, value);
+    this.set(key, readConfigFile(path.resolve(this.base, file), this.env));
   }
 
   /** Pomelo's `loadConfigBaseApp(key, relativePath)`: `{base}/{path}`, else `{base}/config/{env}/{file}`. */
   loadConfigBaseApp(key: string, relativePath: string, reload?: boolean): void {
     if (reload)
-      this.#notice(
+      this.#core.notice(
         'loadConfigBaseApp.reload',
         'loadConfigBaseApp(…, reload): files are read once, not watched',
       );
-    const first = path.join(this.base, relativePath);
-    const second = path.join(this.base, 'config', this.env, path.basename(relativePath));
-    this.loadConfig(key, existsSync(first) ? first : second);
+    this.loadConfig(key, configBaseAppFile(this.base, this.env, relativePath));
   }
 
   getBase(): string {
@@ -260,17 +186,11 @@ export class PomeloApplication {
   }
 
   before(filter: PomeloFilterArgument): this {
-    return this.#filter(
-      'before',
-      adaptBefore(filter, (e) => this.#report(e)),
-    );
+    return this.#filter('before', adaptBefore(filter, this.#core.report));
   }
 
   after(filter: PomeloFilterArgument): this {
-    return this.#filter(
-      'after',
-      adaptAfter(filter, (e) => this.#report(e)),
-    );
+    return this.#filter('after', adaptAfter(filter, this.#core.report));
   }
 
   globalFilter(filter: PomeloFilterArgument): this {
@@ -278,17 +198,11 @@ export class PomeloApplication {
   }
 
   globalBefore(filter: PomeloFilterArgument): this {
-    return this.#filter(
-      'globalBefore',
-      adaptBefore(filter, (e) => this.#report(e)),
-    );
+    return this.#filter('globalBefore', adaptBefore(filter, this.#core.report));
   }
 
   globalAfter(filter: PomeloFilterArgument): this {
-    return this.#filter(
-      'globalAfter',
-      adaptAfter(filter, (e) => this.#report(e)),
-    );
+    return this.#filter('globalAfter', adaptAfter(filter, this.#core.report));
   }
 
   rpcFilter(filter: RpcFilterArgument): this {
@@ -296,17 +210,19 @@ export class PomeloApplication {
   }
 
   rpcBefore(filter: RpcFilterArgument): this {
-    return this.#rpcFilter(filter, 'before');
+    this.#core.rpcFilter(filter, 'before');
+    return this;
   }
 
   rpcAfter(filter: RpcFilterArgument): this {
-    return this.#rpcFilter(filter, 'after');
+    this.#core.rpcFilter(filter, 'after');
+    return this;
   }
 
   /** `route(serverType, (routeParam, msg, app, cb(err, serverId)) => …)`; `'default'` is not special in Shaddock. */
   route(serverType: string, route: PomeloRouteFunction<this>): this {
-    const adapted = adaptRoute(serverType, route, this, (error) => this.#report(error));
-    this.#setup((native) => native.route(serverType, adapted));
+    const adapted = adaptRoute(serverType, route, this, this.#core.report);
+    this.#core.setup((native) => native.route(serverType, adapted));
     return this;
   }
 
@@ -319,21 +235,21 @@ export class PomeloApplication {
     const component = makeComponent(source, this, options ?? {});
     const chosen = name ?? component.name ?? `component-${Object.keys(this.components).length + 1}`;
     if (chosen in this.components) {
-      this.#notice(
+      this.#core.notice(
         `load.${chosen}`,
         `app.load: a component named "${chosen}" is already loaded; the second is ignored`,
       );
       return this;
     }
     this.components[chosen] = component;
-    this.#setup((native) => native.load(adaptComponent(`pomelo:${chosen}`, component)));
+    this.#core.setup((native) => native.load(adaptComponent(`pomelo:${chosen}`, component)));
     return this;
   }
 
   /** `use(plugin, opts)`: Pomelo's `{ components, events }` (folders or classes), or a native plugin. */
   use(plugin: PomeloPlugin | Plugin<unknown>, options: Record<string, unknown> = {}): this {
     if (typeof (plugin as Plugin<unknown>).install === 'function') {
-      this.#setup((native) => native.use(plugin as Plugin<unknown>, options));
+      this.#core.setup((native) => native.use(plugin as Plugin<unknown>, options));
       return this;
     }
     const { components, events: eventClasses } = pluginParts(plugin as PomeloPlugin);
@@ -360,26 +276,23 @@ export class PomeloApplication {
   }
 
   getMaster(): ServerInfo | undefined {
-    const master = this.#native?.cluster.master;
-    return master && { ...master, serverType: MASTER_TYPE, frontend: false };
+    return masterOf(this.#core.native);
   }
 
   getServers(): Readonly<Record<string, ServerInfo>> {
-    return this.#native?.getServers() ?? {};
+    return this.#core.native?.getServers() ?? {};
   }
 
   getServersByType(serverType: string): readonly ServerInfo[] {
-    return this.#native?.getServersByType(serverType) ?? [];
+    return this.#core.native?.getServersByType(serverType) ?? [];
   }
 
   getServerById(id: string): ServerInfo | undefined {
-    return this.#native?.getServerById(id);
+    return this.#core.native?.getServerById(id);
   }
 
   getServersFromConfig(): Readonly<Record<string, ServerInfo>> {
-    return Object.fromEntries(
-      (this.#native?.getServersFromConfig() ?? []).map((server) => [server.id, server]),
-    );
+    return serversFromConfig(this.#core.native);
   }
 
   getServerFromConfig(id: string): ServerInfo | undefined {
@@ -387,13 +300,13 @@ export class PomeloApplication {
   }
 
   getServerTypes(): string[] {
-    return [...new Set(Object.values(this.getServers()).map((server) => server.serverType))];
+    return serverTypesOf(this.getServers());
   }
 
   isFrontend(server?: ServerInfo): boolean {
     return server
       ? server.frontend
-      : (this.#native?.isFrontend() ?? this.#identity.fields['frontend'] === true);
+      : (this.#core.native?.isFrontend() ?? this.#identity.fields['frontend'] === true);
   }
 
   isBackend(server?: ServerInfo): boolean {
@@ -408,19 +321,19 @@ export class PomeloApplication {
 
   /** `rpcInvoke(serverId, { namespace, service, method, args }, cb)`. */
   rpcInvoke(serverId: string, message: RpcInvokeMessage, callback?: Callback): void {
-    rpcInvoke(this.#rpcHost(), serverId, message, callback);
+    rpcInvoke(this.#core.rpcHost(), serverId, message, callback);
   }
 
   // Crons.
 
   /** Pomelo's `addCrons(crons)` at run time: a malformed batch is logged and none of it added. */
   addCrons(crons: readonly CronEntry[]): void {
-    this.#changeCrons('addCrons', (service) => service.add(crons));
+    this.#core.changeCrons('addCrons', (service) => service.add(crons));
   }
 
   /** Pomelo's `removeCrons(crons)`: by `id`; an unknown id is logged. */
   removeCrons(crons: readonly Pick<CronEntry, 'id'>[]): void {
-    this.#changeCrons('removeCrons', (service) => service.remove(crons));
+    this.#core.changeCrons('removeCrons', (service) => service.remove(crons));
   }
 
   // Life.
@@ -429,28 +342,30 @@ export class PomeloApplication {
   start(callback?: Callback): void {
     if (this.#starting) throw new ShaddockError(ErrorCode.AppState, 'app.start() was called twice');
     this.#starting = true;
-    const started = this.#start();
-    if (callback) settle(started, callback, (error) => this.#report(error));
+    const started = startNative(this, this.#core);
+    if (callback) settle(started, callback, this.#core.report);
     else
       started.catch((error: unknown) => {
-        this.#report(error);
+        this.#core.report(error);
         process.exit(1);
       });
   }
 
   /** Stops this process's server (`force`: without waiting for work in flight). */
   stop(force = false): void {
-    void this.#native?.stop(force).catch((error: unknown) => this.#report(error));
+    void this.#core.native?.stop(force).catch(this.#core.report);
   }
 
   /** Pomelo's deprecated `beforeStopHook(fn)`: `fn(app, shutDown)` before the components stop. */
   beforeStopHook(hook: (app: this, shutDown: () => void) => void): void {
-    this.#setup((native) => native.beforeShutdown(() => new Promise<void>((resolve) => hook(this, resolve))));
+    this.#core.setup((native) =>
+      native.beforeShutdown(() => new Promise<void>((resolve) => hook(this, resolve))),
+    );
   }
 
   /** Pomelo's `configureLogger(logger)`: said once at start-up; Shaddock keeps its one logger. */
   configureLogger(): void {
-    this.#notice(
+    this.#core.notice(
       'configureLogger',
       "app.configureLogger ignored: Shaddock's one logger (pino) is not replaced",
     );
@@ -458,7 +373,7 @@ export class PomeloApplication {
 
   /** Pomelo's `registerAdmin(…)`: said once at start-up; admin-console modules do not run. */
   registerAdmin(): void {
-    this.#notice(
+    this.#core.notice(
       'registerAdmin',
       'app.registerAdmin ignored: Pomelo admin-console modules do not run; the master offers its own admin commands',
     );
@@ -466,127 +381,14 @@ export class PomeloApplication {
 
   /** Pomelo's `transaction(…)`: not supported; said once, and the call throws (its effect cannot be faked). */
   transaction(): void {
-    this.#unsupported('transaction', 'app.transaction is not supported');
-  }
-
-  async #start(): Promise<void> {
-    const native = await createApp({ base: this.base });
-    const report = (error: unknown): void => this.#report(error);
-    this.#native = native;
-    this.#logger = native.logger.child({ category: 'pomelo' });
-    native.services.provide(
-      'serverFolderLoader',
-      pomeloFolderLoader({
-        context: this,
-        serverType: native.serverType,
-        hasErrorHandler: () => typeof this.settings['errorHandler'] === 'function',
-        report: (error) => this.#report(error),
-      }),
-    );
-    const notice = (item: string, message: string): void => this.#notice(item, message);
-    for (const [key, value] of Object.entries(this.settings)) giveSetting(native, key, value, report, notice);
-    if (!native.isMaster()) giveConnectorConfig(native, this.settings, notice);
-    loadLifecycleFile(native, this);
-    for (const setup of this.#setups) setup(native);
-    this.#setups.length = 0;
-    native.afterStartAll(() => {
-      this.event.emit(events.START_ALL);
-    });
-    for (const [, message] of this.#notices) this.#logger.warn(`pomelo compatibility: ${message}`);
-    this.#announced = true;
-    await native.start();
-    if (!native.isMaster()) wireEvents(native, this.event, this.components, report);
-    this.event.emit(events.START_SERVER, native.serverId);
-  }
-
-  // Pomelo only logs a bad cron change (its cron component listens to an event), so this never throws.
-  #changeCrons(call: string, change: (service: CronService) => void): void {
-    const service = this.#native?.services.find('cronService');
-    if (service === undefined) {
-      this.#report(
-        new ShaddockError(
-          ErrorCode.AppState,
-          `app.${call} before app.start(): crons run once the server runs`,
-        ),
-      );
-      return;
-    }
-    try {
-      change(service);
-    } catch (error) {
-      this.#report(error);
-    }
-  }
-
-  #rpcFilter(filter: RpcFilterArgument, side: 'before' | 'after'): this {
-    for (const each of Array.isArray(filter) ? filter : [filter]) {
-      if (typeof (each as Partial<UnsupportedRpcFilter>).unsupported === 'string') {
-        const message = (each as UnsupportedRpcFilter).unsupported;
-        this.#notice(message, message);
-        continue;
-      }
-      const adapted = adaptRpcFilter(each as PomeloRpcFilter, side);
-      if (adapted === undefined) continue;
-      if (side === 'before') this.#setup((native) => native.rpcBefore(adapted as RpcBeforeFilter));
-      else this.#setup((native) => native.rpcAfter(adapted as RpcAfterFilter));
-    }
-    return this;
+    this.#core.unsupported('transaction', 'app.transaction is not supported');
   }
 
   #filter(list: 'before' | 'after' | 'globalBefore' | 'globalAfter', filter: HandlerFilter): this {
     if (filter.before === undefined && filter.after === undefined && filter.wrap === undefined) return this;
-    this.#setup((native) => native[list](filter));
+    this.#core.setup((native) => native[list](filter));
     return this;
   }
-
-  #setup(setup: Setup): void {
-    if (this.#native) setup(this.#native);
-    else this.#setups.push(setup);
-  }
-
-  #service<Name extends 'sessionService' | 'backendSessionService' | 'channelService'>(
-    name: Name,
-  ): Application[Name] {
-    if (this.#native === undefined) {
-      throw new ShaddockError(ErrorCode.AppState, `app.get('${name}') is there once app.start() runs`);
-    }
-    return this.#native[name];
-  }
-
-  #rpcHost(): RpcHost {
-    const native = this.#native;
-    if (native === undefined)
-      throw new ShaddockError(ErrorCode.AppState, 'RPC is there once app.start() runs');
-    return {
-      get rpcClient(): RpcClient {
-        return native.rpcClient;
-      },
-      getServersByType: (serverType) => native.getServersByType(serverType),
-      getServerById: (id) => native.getServerById(id),
-      report: (error) => this.#report(error),
-    };
-  }
-
-  /** One start-up line per item (later ones at once), never repeated. */
-  #notice(item: string, message: string): void {
-    if (this.#notices.has(item)) return;
-    this.#notices.set(item, message);
-    if (this.#announced) this.#logger?.warn(`pomelo compatibility: ${message}`);
-  }
-
-  #unsupported(item: string, message: string): never {
-    this.#notice(item, message);
-    throw new ShaddockError(ErrorCode.AppState, message);
-  }
-
-  #report(error: unknown): void {
-    const logger = this.#logger ?? getLogger('pomelo');
-    logger.error({ err: error }, error instanceof Error ? error.message : String(error));
-  }
-}
-
-function matches(pattern: string, value: string): boolean {
-  return pattern.split('|').some((part) => part.trim() === 'all' || part.trim() === value);
 }
 
 /** Pomelo's `createApp(opts)`: the application, made at once (the last one made is `pomelo.app`). */
