@@ -2,8 +2,9 @@
 // callbacks everywhere, `require('shaddock/pomelo')` its one change) started with the real CLI
 // (`shaddock start`) on 127.0.0.1 with free ports, and driven by `@shaddock/client` and by a raw
 // client on the real `pinus-protocol` package: request, notify, push, channels, kick, callback
-// RPC, `toServer('*')`, `rpcInvoke`, filters, the error handler, components, plugins, and the
-// start-up lines for what Shaddock does not honour. The cluster is always stopped.
+// RPC, `toServer('*')`, `rpcInvoke`, filters, run-time crons (`addCrons`/`removeCrons`), the
+// error handler, components, plugins, and the start-up lines for what Shaddock does not honour.
+// The cluster is always stopped.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -320,6 +321,35 @@ describe('a Pomelo app under shaddock/pomelo, started with `shaddock start`', ()
       stored: 'n1',
       stillBound: false,
     });
+  }, 120_000);
+
+  it('adds a cron at run time with app.addCrons, stops it with app.removeCrons, and logs a bad batch', async () => {
+    const gina = await cluster.enter('gina', 'room-g');
+    // app.js called addCrons before start on each chat server: logged as an AppState error, not thrown
+    await cluster.waitFor('the early addCrons to be logged', () =>
+      cluster.output.some((line) => line.includes('app.addCrons before app.start()')),
+    );
+    // a batch with one malformed entry: logged, the handler answers, and none of it is scheduled
+    expect(await gina.client.request('chat.chatHandler.badCrons', {})).toEqual({ code: 200 });
+    await cluster.waitFor('the bad batch to be logged', () =>
+      cluster.output.some((line) => line.includes('cron [1]') && line.includes('every second')),
+    );
+    const added = await gina.client.request('chat.chatHandler.addTick', {});
+    const ticking = await cluster.waitFor(
+      'the added cron to run three times',
+      async () => {
+        const answer = await gina.client.request('chat.chatHandler.ticks', {});
+        return (answer['ticks'] as number) >= 3 ? answer : undefined;
+      },
+      45_000,
+    );
+    expect(ticking['serverId']).toBe(added['serverId']);
+    const removed = await gina.client.request('chat.chatHandler.removeTick', {});
+    expect(removed['serverId']).toBe(added['serverId']);
+    // three more seconds: a cron still scheduled (the tick, or the bad batch's 'fine') would have run
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    const later = await gina.client.request('chat.chatHandler.ticks', {});
+    expect(later['ticks']).toBe(removed['ticks']);
   }, 120_000);
 
   it('serves a raw pinus-protocol client, and says once at start-up what it does not honour', async () => {
