@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { skipUnlessCi } from '@shaddock/test-support';
 import { Redis } from 'ioredis';
 
 /** The Redis the tests use: `SHADDOCK_TEST_REDIS_URL`, else the development machine's. */
@@ -31,10 +32,7 @@ export async function redisUnavailable(url = TEST_REDIS_URL): Promise<string | u
   } finally {
     client.disconnect();
   }
-  if (reason === undefined) return undefined;
-  if (process.env['CI'] === 'true') throw new Error(`${reason}: CI runs these tests against a real Redis`);
-  console.warn(`@shaddock/redis tests skipped: ${reason}`);
-  return reason;
+  return skipUnlessCi('the @shaddock/redis tests', reason);
 }
 
 let clusters = 0;
@@ -106,9 +104,7 @@ export async function startOwnRedis(): Promise<OwnRedis | string> {
   } catch (error) {
     child?.kill('SIGKILL');
     const reason = `redis-server cannot be started (${error instanceof Error ? error.message : String(error)})`;
-    if (process.env['CI'] === 'true') throw new Error(`${reason}: CI runs the outage test`);
-    console.warn(`@shaddock/redis outage test skipped: ${reason}`);
-    return reason;
+    return skipUnlessCi('the @shaddock/redis outage test', reason) ?? reason;
   }
   return {
     url: `redis://127.0.0.1:${port}`,

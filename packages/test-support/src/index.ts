@@ -50,6 +50,7 @@ export {
   startApp,
   waitFor,
 } from './processes.js';
+export { isListening, natsUnavailable, skipUnlessCi, TEST_NATS_URL } from './services.js';
 export {
   BINARY,
   CLOSE,
