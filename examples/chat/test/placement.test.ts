@@ -7,15 +7,13 @@ import { promisify } from 'node:util';
 import { type Client, connect } from '@shaddock/client';
 import { ConsistentHashRouter, LocalMembership } from 'shaddock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatPushes } from '../src/app/chat-protocol.js';
 import type { ChatApi } from '../src/web/chat-api.js';
 import { type ChatCluster, freePort, SHADDOCK_BIN, startChatCluster, waitFor } from './chat-cluster.js';
+import { enterAs, type Push } from './chat-user.js';
 
 const HOST = '127.0.0.1';
 /** The admin user the master is started with and the CLI logs in as, `user:password`. */
 const ADMIN_USER = 'ops:placement-test-password';
-
-type Push = { [Route in keyof ChatPushes]: { route: Route; body: ChatPushes[Route] } }[keyof ChatPushes];
 
 /** A client in a room and every push it got. */
 interface Member {
@@ -45,13 +43,8 @@ afterAll(async () => {
 async function enter(name: string, rid: string, connector: 0 | 1): Promise<Member> {
   const client = await connect<ChatApi>({ host: HOST, port: connectorPorts[connector] as number });
   clients.push(client);
-  const pushes: Push[] = [];
-  client.on('onAdd', (body) => pushes.push({ route: 'onAdd', body }));
-  client.on('onChat', (body) => pushes.push({ route: 'onChat', body }));
-  client.on('onRoomMoved', (body) => pushes.push({ route: 'onRoomMoved', body }));
-  const reply = await client.request('connector.entryHandler.enter', { username: name, rid });
-  if (reply.code !== 200) throw new Error(`${name} could not enter ${rid}: ${reply.message}`);
-  return { name, rid, client, pushes, users: reply.users };
+  const { users, pushes } = await enterAs(client, name, rid);
+  return { name, rid, client, pushes, users };
 }
 
 /** `from` says `text` to its room; every one of `to` gets it, and `from`'s send is answered 200. */

@@ -6,11 +6,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { isListening, natsUnavailable, TEST_NATS_URL } from '@shaddock/test-support';
+import { freePort, isListening, natsUnavailable, TEST_NATS_URL } from '@shaddock/test-support';
 import type { LeaderCandidate } from 'shaddock';
 import { recordingLogger, waitUntil } from 'shaddock/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -176,12 +175,7 @@ describe.skipIf(!reachable)('KvLeadership', () => {
 
 /** A nats-server of the test's own (JetStream, memory only), which it can kill and start again on the same port. */
 async function ownNatsServer(): Promise<{ url: string; start(): Promise<void>; stop(): Promise<void> }> {
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port: chosen } = probe.address() as { port: number };
-      probe.close(() => resolve(chosen));
-    });
-  });
+  const port = await freePort();
   const url = `nats://127.0.0.1:${port}`;
   let running: ChildProcess | undefined;
   const stop = async (): Promise<void> => {

@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { isListening, natsUnavailable, TEST_NATS_URL } from '@shaddock/test-support';
+import { freePort, isListening, natsUnavailable, TEST_NATS_URL } from '@shaddock/test-support';
 import { pack, unpack } from 'msgpackr';
 import type { DriverConfig, DriverContext, Membership, ServerInfo } from 'shaddock';
 import {
@@ -463,17 +463,6 @@ function asNats(membership: Membership): NatsMembership {
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const address = probe.address();
-  probe.close();
-  await once(probe, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /**
