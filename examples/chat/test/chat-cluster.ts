@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alive, freePort, waitFor } from '@shaddock/test-support';
+import { alive, freePort, terminate, waitFor } from '@shaddock/test-support';
 
 const EXAMPLE = fileURLToPath(new URL('..', import.meta.url));
 /** The `shaddock` command of the framework the example depends on (`<package>/bin/shaddock.js`). */
@@ -249,20 +249,7 @@ async function runMaster(
   const stop = (): Promise<number[]> => {
     stopping ??= (async () => {
       if (master.pid !== undefined) for (const pid of childrenOf(master.pid)) pids.add(pid);
-      if (!exited) master.kill('SIGTERM');
-      await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-      const killed: number[] = [];
-      try {
-        await waitFor('every process of the cluster to exit', () =>
-          [...pids].every((pid) => !alive(pid)) ? true : undefined,
-        );
-      } catch {
-        for (const pid of pids) {
-          if (!alive(pid)) continue;
-          killed.push(pid);
-          process.kill(pid, 'SIGKILL');
-        }
-      }
+      const killed = await terminate(master, exit, pids, 15_000);
       rmSync(dir, { recursive: true, force: true });
       return killed;
     })();

@@ -48,6 +48,7 @@ export {
   type StartAppOptions,
   type StartedApp,
   startApp,
+  terminate,
   waitFor,
 } from './processes.js';
 export { isListening, natsUnavailable, skipUnlessCi, TEST_NATS_URL } from './services.js';
