@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alive, freePort, waitFor } from '@shaddock/test-support';
+import { alive, freePort, terminate, waitFor } from '@shaddock/test-support';
 
 const EXAMPLE = fileURLToPath(new URL('..', import.meta.url));
 /** The `shaddock` command of the framework the example depends on (`<package>/bin/shaddock.js`). */
@@ -131,24 +131,44 @@ async function writeAppFolder(
   write('servers.json', { [env]: servers });
   write('master.json', { [env]: { id: 'master-1', host, port: await freePort() } });
   write('adminUser.json', []);
-  write('dictionary.json', ['onChat', 'onAdd', 'onLeave']);
+  write('dictionary.json', JSON.parse(readFileSync(join(EXAMPLE, 'config', 'dictionary.json'), 'utf8')));
   if (cluster !== undefined) write('cluster.json', cluster);
   symlinkSync(join(EXAMPLE, 'dist'), join(dir, 'dist'), 'dir');
   return dir;
 }
 
+/** How {@link startChatCluster} runs the test cluster. */
+export interface ChatClusterOptions {
+  /**
+   * `SHADDOCK_ADMIN_USER` of the master, `user:password`, for the CLI (`shaddock add`, …) to log
+   * in as; without it the cluster has no admin user (one set in the tests' own environment is dropped).
+   */
+  readonly adminUser?: string;
+}
+
+/** The master's environment: this process's, under `NODE_ENV=<env>`, with `adminUser` as its only admin user. */
+function masterEnvironment(
+  env: string,
+  adminUser: string | undefined,
+  variables: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  const environment: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: env, ...variables };
+  if (adminUser === undefined) delete environment['SHADDOCK_ADMIN_USER'];
+  else environment['SHADDOCK_ADMIN_USER'] = adminUser;
+  return environment;
+}
+
 /** Starts the built chat example with 1 gate, 2 connectors and 2 chat servers, and resolves once it is up. */
-export async function startChatCluster(): Promise<ChatCluster> {
+export async function startChatCluster(options: ChatClusterOptions = {}): Promise<ChatCluster> {
   const host = '127.0.0.1';
   const { servers, gatePort, webPort } = await testServers(host, { 'auto-restart': true });
   const dir = await writeAppFolder('test', host, servers);
-  const environment: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test' };
-  delete environment['SHADDOCK_ADMIN_USER'];
+  const environment = masterEnvironment('test', options.adminUser);
   return runMaster(dir, 'test', environment, servers, { host, port: gatePort, webPort });
 }
 
 /** How {@link startProductionChatCluster} runs the example's production environment. */
-export interface ProductionOptions {
+export interface ProductionOptions extends ChatClusterOptions {
   /** `SHADDOCK_CLUSTER_SECRET` (production refuses to start without one). */
   readonly secret: string;
   /** `SHADDOCK_ADMIN_USER` of the master, `user:password` (production has no admin user otherwise). */
@@ -193,13 +213,10 @@ export async function startProductionChatCluster(options: ProductionOptions): Pr
     throw new Error('config/servers.json: the production gate has no clientPort or webPort');
   }
   const dir = await writeAppFolder(env, host, servers, { [env]: config('cluster.json') });
-  const environment: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: env,
+  const environment = masterEnvironment(env, options.adminUser, {
     SHADDOCK_CLUSTER_SECRET: options.secret,
-    SHADDOCK_ADMIN_USER: options.adminUser,
     CHAT_LISTEN_HOST: host,
-  };
+  });
   return runMaster(dir, env, environment, servers, { host, port: gate.clientPort, webPort: gate['webPort'] });
 }
 
@@ -232,20 +249,7 @@ async function runMaster(
   const stop = (): Promise<number[]> => {
     stopping ??= (async () => {
       if (master.pid !== undefined) for (const pid of childrenOf(master.pid)) pids.add(pid);
-      if (!exited) master.kill('SIGTERM');
-      await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-      const killed: number[] = [];
-      try {
-        await waitFor('every process of the cluster to exit', () =>
-          [...pids].every((pid) => !alive(pid)) ? true : undefined,
-        );
-      } catch {
-        for (const pid of pids) {
-          if (!alive(pid)) continue;
-          killed.push(pid);
-          process.kill(pid, 'SIGKILL');
-        }
-      }
+      const killed = await terminate(master, exit, pids, 15_000);
       rmSync(dir, { recursive: true, force: true });
       return killed;
     })();

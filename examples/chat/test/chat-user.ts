@@ -21,6 +21,7 @@ export async function enterAs(
   client.on('onAdd', (body) => pushes.push({ route: 'onAdd', body }));
   client.on('onLeave', (body) => pushes.push({ route: 'onLeave', body }));
   client.on('onChat', (body) => pushes.push({ route: 'onChat', body }));
+  client.on('onRoomMoved', (body) => pushes.push({ route: 'onRoomMoved', body }));
   const reply = await client.request('connector.entryHandler.enter', { username: name, rid });
   if (reply.code !== 200) throw new Error(`${name} could not enter ${rid}: ${reply.message}`);
   return { users: reply.users, pushes };

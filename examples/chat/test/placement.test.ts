@@ -2,132 +2,18 @@
 // master, rooms filled through both connectors, then the real `shaddock add … serverType=chat`
 // CLI, which must split no room; then a `kill -9` of a room's chat server, after which its members
 // hear `onRoomMoved` and the room works again on another chat server.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { type Client, connect } from '@shaddock/client';
 import { ConsistentHashRouter, LocalMembership } from 'shaddock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatPushes } from '../src/app/chat-protocol.js';
 import type { ChatApi } from '../src/web/chat-api.js';
-import { alive, freePort, waitFor } from './chat-cluster.js';
+import { type ChatCluster, freePort, SHADDOCK_BIN, startChatCluster, waitFor } from './chat-cluster.js';
+import { enterAs, type Push } from './chat-user.js';
 
-const EXAMPLE = fileURLToPath(new URL('..', import.meta.url));
-const SHADDOCK_BIN = join(
-  dirname(createRequire(join(EXAMPLE, 'package.json')).resolve('shaddock')),
-  '..',
-  'bin',
-  'shaddock.js',
-);
 const HOST = '127.0.0.1';
-const ADMIN = { username: 'ops', password: 'placement-test-password' };
-
-/** The master of a chat cluster of 2 connectors and 2 chat servers, with an admin user the CLI logs in as. */
-interface Cluster {
-  readonly dir: string;
-  readonly connectorPorts: readonly number[];
-  output(): string;
-  pidOf(id: string): number | undefined;
-  stop(): Promise<void>;
-}
-
-async function startCluster(): Promise<Cluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'shaddock-placement-'));
-  mkdirSync(join(dir, 'config'));
-  const connectorPorts = [await freePort(), await freePort()];
-  const connector = async (id: string, clientPort: number) => ({
-    id,
-    host: HOST,
-    port: await freePort(),
-    clientPort,
-    frontend: true,
-  });
-  const servers = {
-    gate: [
-      { id: 'gate-1', host: HOST, clientPort: await freePort(), frontend: true, webPort: await freePort() },
-    ],
-    connector: [
-      await connector('connector-1', connectorPorts[0] as number),
-      await connector('connector-2', connectorPorts[1] as number),
-    ],
-    chat: [
-      { id: 'chat-1', host: HOST, port: await freePort() },
-      { id: 'chat-2', host: HOST, port: await freePort() },
-    ],
-  };
-  const write = (name: string, content: unknown): void =>
-    writeFileSync(join(dir, 'config', name), JSON.stringify(content, null, 2));
-  write('servers.json', { test: servers });
-  write('master.json', { test: { id: 'master-1', host: HOST, port: await freePort() } });
-  write('adminUser.json', [{ ...ADMIN, level: 1 }]);
-  write('dictionary.json', ['onChat', 'onAdd', 'onLeave', 'onRoomMoved']);
-  symlinkSync(join(EXAMPLE, 'dist'), join(dir, 'dist'), 'dir');
-
-  const environment: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test' };
-  delete environment['SHADDOCK_ADMIN_USER'];
-  const master: ChildProcess = spawn(process.execPath, [join(dir, 'dist', 'app.js'), 'env=test'], {
-    cwd: dir,
-    env: environment,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  master.stdout?.setEncoding('utf8').on('data', (text: string) => (output += text));
-  master.stderr?.setEncoding('utf8').on('data', (text: string) => (output += text));
-  const exited = new Promise<void>((resolve) => master.once('exit', () => resolve()));
-  const pids = new Set<number>();
-  const pidOf = (id: string): number | undefined => {
-    for (const pid of childPids(master.pid)) {
-      pids.add(pid);
-      try {
-        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(`id=${id}`)) return pid;
-      } catch {
-        // gone meanwhile
-      }
-    }
-    return undefined;
-  };
-  const stop = async (): Promise<void> => {
-    for (const pid of childPids(master.pid)) pids.add(pid);
-    master.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-    await waitFor('the cluster to exit', () =>
-      [...pids].every((pid) => !alive(pid)) ? true : undefined,
-    ).catch(() => {
-      for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
-    });
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor(
-      'the chat cluster to start',
-      () => (output.includes('Shaddock chat is running') ? true : undefined),
-      45_000,
-    );
-  } catch (error) {
-    await stop();
-    throw new Error(`${String(error)}\n${output}`);
-  }
-  return { dir, connectorPorts, output: () => output, pidOf, stop };
-}
-
-/** The pids whose parent is `parent`, read from /proc. */
-function childPids(parent: number | undefined): number[] {
-  if (parent === undefined) return [];
-  try {
-    return readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8')
-      .split(' ')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
-type Push = { [Route in keyof ChatPushes]: { route: Route; body: ChatPushes[Route] } }[keyof ChatPushes];
+/** The admin user the master is started with and the CLI logs in as, `user:password`. */
+const ADMIN_USER = 'ops:placement-test-password';
 
 /** A client in a room and every push it got. */
 interface Member {
@@ -138,11 +24,15 @@ interface Member {
   readonly users: readonly string[];
 }
 
-let cluster: Cluster;
+let cluster: ChatCluster;
+let connectorPorts: number[];
 const clients: Client<ChatApi>[] = [];
 
 beforeAll(async () => {
-  cluster = await startCluster();
+  cluster = await startChatCluster({ adminUser: ADMIN_USER });
+  connectorPorts = cluster.servers.flatMap((server) =>
+    server.serverType === 'connector' && server.clientPort !== undefined ? [server.clientPort] : [],
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -151,15 +41,10 @@ afterAll(async () => {
 }, 60_000);
 
 async function enter(name: string, rid: string, connector: 0 | 1): Promise<Member> {
-  const client = await connect<ChatApi>({ host: HOST, port: cluster.connectorPorts[connector] as number });
+  const client = await connect<ChatApi>({ host: HOST, port: connectorPorts[connector] as number });
   clients.push(client);
-  const pushes: Push[] = [];
-  client.on('onAdd', (body) => pushes.push({ route: 'onAdd', body }));
-  client.on('onChat', (body) => pushes.push({ route: 'onChat', body }));
-  client.on('onRoomMoved', (body) => pushes.push({ route: 'onRoomMoved', body }));
-  const reply = await client.request('connector.entryHandler.enter', { username: name, rid });
-  if (reply.code !== 200) throw new Error(`${name} could not enter ${rid}: ${reply.message}`);
-  return { name, rid, client, pushes, users: reply.users };
+  const { users, pushes } = await enterAs(client, name, rid);
+  return { name, rid, client, pushes, users };
 }
 
 /** `from` says `text` to its room; every one of `to` gets it, and `from`'s send is answered 200. */
@@ -224,7 +109,7 @@ describe('rooms stay where they are', () => {
         `port=${await freePort()}`,
         'serverType=chat',
       ],
-      { env: { ...process.env, SHADDOCK_ADMIN_USER: `${ADMIN.username}:${ADMIN.password}` } },
+      { env: { ...process.env, SHADDOCK_ADMIN_USER: ADMIN_USER } },
     );
     expect(added.stdout).toContain('chat-3');
     expect(cluster.pidOf('chat-3')).toBeDefined();

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { type Client, connect } from '@shaddock/client';
+import { skipUnlessCi } from '@shaddock/test-support';
 import { ConsistentHashRouter, LocalMembership } from 'shaddock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatApi } from '../src/web/chat-api.js';
@@ -39,20 +40,16 @@ interface User {
 }
 
 const services = scaleServices(`chat-test-${randomBytes(4).toString('hex')}`);
-const problem = await servicesProblem(services.nats, services.redis);
-const inCi = process.env['CI'] === 'true';
-if (problem !== undefined && !inCi) {
-  console.warn(
-    `scale.test.ts: skipped, ${problem} (run nats-server -js and redis-server there; with CI=true this fails)`,
-  );
-}
+const problem = skipUnlessCi(
+  'scale.test.ts (run nats-server -js and redis-server there)',
+  await servicesProblem(services.nats, services.redis),
+);
 
-describe.skipIf(problem !== undefined && !inCi)('the chat example, scaled out with NATS and Redis', () => {
+describe.skipIf(problem !== undefined)('the chat example, scaled out with NATS and Redis', () => {
   let cluster: ScaleChatCluster | undefined;
   const clients: Client<ChatApi>[] = [];
 
   beforeAll(async () => {
-    if (problem !== undefined) throw new Error(`NATS and Redis are needed under CI: ${problem}`);
     cluster = await startScaleChatCluster(services);
   }, 90_000);
 
@@ -63,10 +60,8 @@ describe.skipIf(problem !== undefined && !inCi)('the chat example, scaled out wi
   afterAll(async () => {
     await Promise.all(clients.splice(0).map((client) => client.close()));
     await cluster?.stop();
-    if (problem === undefined) {
-      await deleteClusterKeys(services.redis, services.cluster);
-      await deleteClusterBuckets(services.nats, services.cluster);
-    }
+    await deleteClusterKeys(services.redis, services.cluster);
+    await deleteClusterBuckets(services.nats, services.cluster);
   }, 30_000);
 
   const started = (): ScaleChatCluster => {

@@ -6,26 +6,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
 import { jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { freePort, isListening, natsUnavailable, TEST_NATS_URL } from '@shaddock/test-support';
 import type { LeaderCandidate } from 'shaddock';
 import { recordingLogger, waitUntil } from 'shaddock/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LEASE_TIMING, KvLeadership } from './leadership.js';
 
-const NATS_URL = process.env['SHADDOCK_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
-const reachable = await isListening(NATS_URL);
-if (!reachable && process.env['CI'] !== 'true') {
-  console.log(`[leadership.test] skipped: no NATS with JetStream at ${NATS_URL} (start nats-server -js)`);
-}
-if (!reachable && process.env['CI'] === 'true') {
-  it('has NATS to test against', () => {
-    throw new Error(`no NATS with JetStream at ${NATS_URL}: CI must provide one`);
-  });
-}
-
+const NATS_URL = TEST_NATS_URL;
+const reachable = (await natsUnavailable('the KvLeadership tests')) === undefined;
 const measured: string[] = [];
 const log = recordingLogger('info');
 
@@ -184,12 +175,7 @@ describe.skipIf(!reachable)('KvLeadership', () => {
 
 /** A nats-server of the test's own (JetStream, memory only), which it can kill and start again on the same port. */
 async function ownNatsServer(): Promise<{ url: string; start(): Promise<void>; stop(): Promise<void> }> {
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port: chosen } = probe.address() as { port: number };
-      probe.close(() => resolve(chosen));
-    });
-  });
+  const port = await freePort();
   const url = `nats://127.0.0.1:${port}`;
   let running: ChildProcess | undefined;
   const stop = async (): Promise<void> => {
@@ -218,17 +204,3 @@ const ownServers: (() => Promise<void>)[] = [];
 afterAll(async () => {
   await Promise.all(ownServers.map((stop) => stop()));
 });
-
-async function isListening(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (result: boolean): void => {
-      socket.destroy();
-      resolve(result);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(Number(port) || 4222, hostname, () => done(true));
-  });
-}

@@ -3,9 +3,9 @@
 // NatsMembership does; leadership on the KV lease; requests between masters), then what is NATS's
 // own: a refused order, an uncoded failure, the reasons given, the connection given back, ids that
 // cannot name a subject.
-import { Socket } from 'node:net';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { natsUnavailable, TEST_NATS_URL } from '@shaddock/test-support';
 import { type ControlPlane, ErrorCode, RemoteError, ServerUnavailable } from 'shaddock';
 import { type ControlPlaneHarness, describeControlPlaneContract, recordingLogger } from 'shaddock/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,19 +15,8 @@ import { RepeatedLog } from './membership-repeats.js';
 import { NatsControlPlane } from './nats-control-plane.js';
 import { controlSubject, leaderBucket } from './subjects.js';
 
-const NATS_URL = process.env['SHADDOCK_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
-const reachable = await isListening(NATS_URL);
-if (!reachable && process.env['CI'] !== 'true') {
-  console.log(
-    `[nats-control-plane.test] skipped: no NATS with JetStream at ${NATS_URL} (start nats-server -js)`,
-  );
-}
-if (!reachable && process.env['CI'] === 'true') {
-  it('has NATS to test against', () => {
-    throw new Error(`no NATS with JetStream at ${NATS_URL}: CI must provide one`);
-  });
-}
-
+const NATS_URL = TEST_NATS_URL;
+const reachable = (await natsUnavailable('the NatsControlPlane tests')) === undefined;
 const log = recordingLogger('info');
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -191,17 +180,3 @@ describe.skipIf(!reachable)('NatsControlPlane', () => {
     await expect(control.request('x.*', null, 100)).rejects.toThrow(/cannot name a NATS subject/);
   });
 });
-
-async function isListening(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (result: boolean): void => {
-      socket.destroy();
-      resolve(result);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(Number(port) || 4222, hostname, () => done(true));
-  });
-}

@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { freePort, isListening, natsUnavailable, TEST_NATS_URL } from '@shaddock/test-support';
 import { pack, unpack } from 'msgpackr';
 import type { DriverConfig, DriverContext, Membership, ServerInfo } from 'shaddock';
 import {
@@ -34,14 +35,9 @@ function signedOrder(subject: string, order: Record<string, unknown>) {
   return signRequest(undefined, SignedPurpose.Order, subject, JSON.stringify(order));
 }
 
-const NATS_URL = process.env['SHADDOCK_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+const NATS_URL = TEST_NATS_URL;
 const NATS_SERVER = process.env['SHADDOCK_TEST_NATS_SERVER'] ?? '/usr/sbin/nats-server';
-const reachable = await isListening(NATS_URL);
-if (!reachable && process.env['CI'] !== 'true') {
-  console.log(
-    `[nats-membership.test] skipped: no NATS with JetStream at ${NATS_URL} (start nats-server -js)`,
-  );
-}
+const reachable = (await natsUnavailable('the NATS membership tests')) === undefined;
 
 /** Every eviction time measured, printed at the end (what the report quotes). */
 const measured: string[] = [];
@@ -101,12 +97,6 @@ class TestCluster {
       await nc.close();
     }
   }
-}
-
-if (!reachable && process.env['CI'] === 'true') {
-  it('has NATS to test against', () => {
-    throw new Error(`no NATS with JetStream at ${NATS_URL}: CI must provide one`);
-  });
 }
 
 describe.skipIf(!reachable)('NATS membership', () => {
@@ -473,31 +463,6 @@ function asNats(membership: Membership): NatsMembership {
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function isListening(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(Number(port), hostname, () => done(true));
-  });
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const address = probe.address();
-  probe.close();
-  await once(probe, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /**

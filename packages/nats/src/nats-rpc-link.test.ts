@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { natsUnavailable, TEST_NATS_URL } from '@shaddock/test-support';
 import { Packr } from 'msgpackr';
 import { LocalMembership, type RpcLink, ServerUnavailable, tcpRpcLink } from 'shaddock';
 import { decodePayload, RemoteRegistry, RpcClient, RpcServer } from 'shaddock/internal';
@@ -7,23 +8,9 @@ import { describeRpcLinkContract, recordingLogger, waitUntil } from 'shaddock/te
 import { afterEach, describe, expect, it } from 'vitest';
 import { NatsRpcLink } from './nats-rpc-link.js';
 
-const NATS_URL = '127.0.0.1:4222';
+const NATS_URL = TEST_NATS_URL;
 
-/** Whether a NATS server answers; under CI a missing one fails the file instead of skipping it. */
-async function natsReachable(): Promise<boolean> {
-  try {
-    const nc = await connect({ servers: NATS_URL, timeout: 1_000, reconnect: false });
-    await nc.close();
-    return true;
-  } catch (error) {
-    if (process.env.CI === 'true')
-      throw new Error(`no NATS server at ${NATS_URL} (required under CI)`, { cause: error });
-    console.warn(`skipping the NATS RPC link tests: no NATS server at ${NATS_URL} (${String(error)})`);
-    return false;
-  }
-}
-
-const available = await natsReachable();
+const available = (await natsUnavailable('the NATS RPC link tests')) === undefined;
 
 let clusters = 0;
 /** A cluster name no other run uses, so runs sharing one NATS never meet. */
@@ -101,7 +88,7 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
 
 if (!available) {
   describe.skip('the RPC link over NATS (no NATS server)', () => {
-    it('needs a NATS server at 127.0.0.1:4222', () => {});
+    it(`needs a NATS server at ${NATS_URL}`, () => {});
   });
 } else {
   describeRpcLinkContract('nats', async () => {

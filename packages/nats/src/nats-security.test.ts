@@ -4,6 +4,7 @@
 // without the secret or with a recorded opening. Each is refused with nothing run, and logged.
 import { randomBytes } from 'node:crypto';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { natsUnavailable, TEST_NATS_URL } from '@shaddock/test-support';
 import { Packr } from 'msgpackr';
 import { LocalMembership, ServerUnavailable } from 'shaddock';
 import { RemoteRegistry, RpcClient, RpcServer } from 'shaddock/internal';
@@ -17,23 +18,11 @@ import { HEADER_LENGTH, MessageKind, writeHeader } from './rpc-link-wire.js';
 import { SignedPurpose, signRequest } from './signed-requests.js';
 import { controlSubject, masterSubject } from './subjects.js';
 
-const NATS_URL = process.env['SHADDOCK_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+const NATS_URL = TEST_NATS_URL;
 const SECRET = 'the-cluster-secret-of-this-test-0123456789';
 const WRONG = 'another-cluster-secret-entirely-0123456789';
 
-async function natsReachable(): Promise<boolean> {
-  try {
-    const nc = await connect({ servers: NATS_URL, timeout: 1_000, reconnect: false });
-    await nc.close();
-    return true;
-  } catch (error) {
-    if (process.env['CI'] === 'true')
-      throw new Error(`no NATS server at ${NATS_URL} (required under CI)`, { cause: error });
-    console.warn(`skipping the NATS security tests: no NATS server at ${NATS_URL}`);
-    return false;
-  }
-}
-const available = await natsReachable();
+const available = (await natsUnavailable('the NATS security tests')) === undefined;
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

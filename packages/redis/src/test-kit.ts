@@ -2,8 +2,8 @@
 // redis-server of their own to kill and restart. Test code only (not exported by the package).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { freePort, skipUnlessCi } from '@shaddock/test-support';
 import { Redis } from 'ioredis';
 
 /** The Redis the tests use: `SHADDOCK_TEST_REDIS_URL`, else the development machine's. */
@@ -31,10 +31,7 @@ export async function redisUnavailable(url = TEST_REDIS_URL): Promise<string | u
   } finally {
     client.disconnect();
   }
-  if (reason === undefined) return undefined;
-  if (process.env['CI'] === 'true') throw new Error(`${reason}: CI runs these tests against a real Redis`);
-  console.warn(`@shaddock/redis tests skipped: ${reason}`);
-  return reason;
+  return skipUnlessCi('the @shaddock/redis tests', reason);
 }
 
 let clusters = 0;
@@ -106,9 +103,7 @@ export async function startOwnRedis(): Promise<OwnRedis | string> {
   } catch (error) {
     child?.kill('SIGKILL');
     const reason = `redis-server cannot be started (${error instanceof Error ? error.message : String(error)})`;
-    if (process.env['CI'] === 'true') throw new Error(`${reason}: CI runs the outage test`);
-    console.warn(`@shaddock/redis outage test skipped: ${reason}`);
-    return reason;
+    return skipUnlessCi('the @shaddock/redis outage test', reason) ?? reason;
   }
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -124,52 +119,7 @@ export async function startOwnRedis(): Promise<OwnRedis | string> {
   };
 }
 
-const handedOut = new Set<number>();
-
-/**
- * A port nothing listens on now, for a server the test starts (and may start again) on it: picked
- * below the kernel's ephemeral range, where outgoing connections cannot take it first; never the
- * same one twice in a process.
- */
-export async function freePort(): Promise<number> {
-  const low = 10_000;
-  const high = ephemeralLow();
-  for (let attempt = 0; high - low >= 1_000 && attempt < 100; attempt++) {
-    const port = low + Math.floor(Math.random() * (high - low));
-    if (handedOut.has(port) || !(await canListen(port))) continue;
-    handedOut.add(port);
-    return port;
-  }
-  return osPort();
-}
-
-function ephemeralLow(): number {
-  try {
-    const first = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0];
-    return Number.isInteger(Number(first)) ? Number(first) : 32_768;
-  } catch {
-    return 32_768;
-  }
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-function osPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
+export { freePort };
 
 /** Resolves once a Redis on `port` answers PING; rejects after `timeoutMs`. */
 async function answers(port: number, timeoutMs: number): Promise<void> {

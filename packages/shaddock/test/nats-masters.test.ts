@@ -7,12 +7,12 @@
 // servers of the other.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Kvm } from '@nats-io/kv';
 import { connect as connectNats } from '@nats-io/transport-node';
 import { type Client, connect } from '@shaddock/client';
+import { isListening, skipUnlessCi, TEST_NATS_URL } from '@shaddock/test-support';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AdminClient } from '../src/admin/index.js';
 import { runCli } from '../src/cli/index.js';
@@ -20,20 +20,15 @@ import type { ClusterServerRow } from '../src/master/index.js';
 import { ADMIN, freePort, makeAppFolder } from './support/app-folder.js';
 import { alive, PidTracker, SHADDOCK_BIN, waitFor, waitGone } from './support/processes.js';
 
-const NATS_URL = process.env['SHADDOCK_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+const NATS_URL = TEST_NATS_URL;
 const SHADDOCK_DIST = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'index.js')).href;
 
-const reachable = await isListening(NATS_URL);
-const skipReason = reachable
-  ? await driversMissing()
-  : `no NATS with JetStream at ${NATS_URL} (start nats-server -js)`;
-if (skipReason !== undefined && process.env['CI'] !== 'true')
-  console.log(`[nats-masters.test] skipped: ${skipReason}`);
-if (skipReason !== undefined && process.env['CI'] === 'true') {
-  it('has NATS to test against', () => {
-    throw new Error(`${skipReason}: CI must provide one`);
-  });
-}
+const skipReason = skipUnlessCi(
+  'the NATS masters tests',
+  (await isListening(NATS_URL))
+    ? await driversMissing()
+    : `no NATS with JetStream at ${NATS_URL} (start nats-server -js)`,
+);
 
 /** Why `@shaddock/nats` cannot run these masters (its `createDrivers` lacks a driver), or `undefined`. */
 async function driversMissing(): Promise<string | undefined> {
@@ -498,18 +493,4 @@ async function destroyBuckets(cluster: string): Promise<void> {
   } finally {
     await nc.close();
   }
-}
-
-async function isListening(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (result: boolean): void => {
-      socket.destroy();
-      resolve(result);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(Number(port) || 4222, hostname, () => done(true));
-  });
 }

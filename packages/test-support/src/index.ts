@@ -48,8 +48,10 @@ export {
   type StartAppOptions,
   type StartedApp,
   startApp,
+  terminate,
   waitFor,
 } from './processes.js';
+export { isListening, natsUnavailable, skipUnlessCi, TEST_NATS_URL } from './services.js';
 export {
   BINARY,
   CLOSE,

@@ -59,6 +59,33 @@ export function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Stops a started process and what it started: SIGTERM to `child` (unless it has exited), up to
+ * `graceMs` for it to exit, then up to 15 s for every one of `pids` to be gone; kills (SIGKILL)
+ * those left, and resolves to them.
+ */
+export async function terminate(
+  child: ChildProcess,
+  exit: Promise<void>,
+  pids: Iterable<number>,
+  graceMs: number,
+): Promise<number[]> {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, graceMs))]);
+  const all = [...pids];
+  const killed: number[] = [];
+  try {
+    await waitFor('every process to exit', () => (all.every((pid) => !alive(pid)) ? true : undefined));
+  } catch {
+    for (const pid of all) {
+      if (!alive(pid)) continue;
+      killed.push(pid);
+      process.kill(pid, 'SIGKILL');
+    }
+  }
+  return killed;
+}
+
 /** Every process below `root` (children, their children, …), read from /proc. */
 export function descendantsOf(root: number): number[] {
   const parents = new Map<number, number>();
@@ -149,24 +176,7 @@ export function startApp(options: StartAppOptions): StartedApp {
   };
   let stopping: Promise<number[]> | undefined;
   const stop = (): Promise<number[]> => {
-    stopping ??= (async () => {
-      look();
-      if (!done) child.kill('SIGTERM');
-      await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, 20_000))]);
-      const killed: number[] = [];
-      try {
-        await waitFor('every process of the app to exit', () =>
-          [...seen].every((pid) => !alive(pid)) ? true : undefined,
-        );
-      } catch {
-        for (const pid of seen) {
-          if (!alive(pid)) continue;
-          killed.push(pid);
-          process.kill(pid, 'SIGKILL');
-        }
-      }
-      return killed;
-    })();
+    stopping ??= terminate(child, exit, look(), 20_000);
     return stopping;
   };
   return { output: () => output, exited: () => done, pids: look, stop };
