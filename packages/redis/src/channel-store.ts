@@ -1,6 +1,6 @@
 import type { ChannelStore } from 'shaddock';
 import type { RedisConnection } from './connection.js';
-import { closedStore, RedisDriverError, RedisErrorCode } from './errors.js';
+import { closedStore } from './errors.js';
 import type { ClusterKeys } from './keys.js';
 import { isWrongType, type MalformedData } from './malformed-data.js';
 import { malformedReply, type ScriptReply, scripts } from './scripts.js';
@@ -139,14 +139,7 @@ export class RedisChannelStore implements ChannelStore {
     try {
       return (await this.#run((client) => write(scripts(client)))) === 1;
     } catch (error) {
-      const malformed = malformedReply(error);
-      if (malformed === undefined) throw error;
-      this.#malformed.report('channel-key', key, `a ${malformed.type}, not a hash: left as it is`);
-      throw new RedisDriverError(
-        RedisErrorCode.CommandFailed,
-        `${key} holds a ${malformed.type}, not a channel hash: the write was refused`,
-        { cause: error },
-      );
+      throw this.#malformed.refusedWrite(error, [key], 'channel-key', 'a channel hash');
     }
   }
 

@@ -1,4 +1,6 @@
 import type { Logger } from 'shaddock';
+import { RedisDriverError, RedisErrorCode } from './errors.js';
+import { malformedReply } from './scripts.js';
 
 /** How long after a report of one kind the next ones are only counted. */
 const WINDOW_MS = 60_000;
@@ -35,6 +37,23 @@ export class MalformedData {
     this.#logger.warn(
       { key, kind, ...(skipped > 0 ? { repeated: skipped } : {}) },
       `malformed data in Redis ignored: ${key}: ${detail}${skipped > 0 ? ` (and ${skipped} more like it since the last report)` : ''}`,
+    );
+  }
+
+  /**
+   * What a write script's failure becomes: its `MALFORMED` reply (one of `keys` holds another type
+   * than `expected`; the script left it as it is) is reported under `kind` and answered with the
+   * driver error naming the key; any other failure is thrown as it is.
+   */
+  refusedWrite(error: unknown, keys: readonly string[], kind: string, expected: string): RedisDriverError {
+    const malformed = malformedReply(error);
+    if (malformed === undefined) throw error;
+    const key = keys[malformed.keyIndex - 1] ?? keys[0] ?? '';
+    this.report(kind, key, `a ${malformed.type}, not ${expected}: left as it is`);
+    return new RedisDriverError(
+      RedisErrorCode.CommandFailed,
+      `${key} holds a ${malformed.type}, not ${expected}: the write was refused`,
+      { cause: error },
     );
   }
 }

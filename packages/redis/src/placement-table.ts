@@ -4,7 +4,7 @@ import type { RedisConnection } from './connection.js';
 import { closedStore, RedisDriverError, RedisErrorCode } from './errors.js';
 import type { ClusterKeys } from './keys.js';
 import type { MalformedData } from './malformed-data.js';
-import { malformedReply, type ScriptReply, scripts } from './scripts.js';
+import { type ScriptReply, scripts } from './scripts.js';
 import { type RedisStoreOptions, storeParts } from './store-options.js';
 
 /**
@@ -159,15 +159,7 @@ export class RedisPlacementTable implements PlacementTable {
     try {
       return await this.#run((client) => write(scripts(client)));
     } catch (error) {
-      const malformed = malformedReply(error);
-      if (malformed === undefined) throw error;
-      const key = keys[malformed.keyIndex - 1] ?? keys[0] ?? '';
-      this.#malformed.report('placement-key', key, `a ${malformed.type}: left as it is`);
-      throw new RedisDriverError(
-        RedisErrorCode.CommandFailed,
-        `${key} holds a ${malformed.type}, not what the placement table writes: the write was refused`,
-        { cause: error },
-      );
+      throw this.#malformed.refusedWrite(error, keys, 'placement-key', 'what the placement table writes');
     }
   }
 }

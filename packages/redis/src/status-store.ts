@@ -1,9 +1,9 @@
 import type { StatusEntry, StatusStore } from 'shaddock';
 import type { RedisConnection } from './connection.js';
-import { closedStore, RedisDriverError, RedisErrorCode } from './errors.js';
+import { closedStore } from './errors.js';
 import type { ClusterKeys } from './keys.js';
 import { isWrongType, type MalformedData } from './malformed-data.js';
-import { malformedReply, type ScriptReply, scripts } from './scripts.js';
+import { type ScriptReply, scripts } from './scripts.js';
 import { type RedisStoreOptions, storeParts } from './store-options.js';
 
 /** How many uids one step of `removeFrontend` clears: each step is one short script. */
@@ -159,16 +159,9 @@ export class RedisStatusStore implements StatusStore {
     try {
       return await this.#run((client) => write(scripts(client)));
     } catch (error) {
-      const malformed = malformedReply(error);
-      if (malformed === undefined) throw error;
-      const key = keys[malformed.keyIndex - 1] ?? keys[0] ?? '';
-      this.#malformed.report('status-key', key, `a ${malformed.type}: left as it is`);
+      const refused = this.#malformed.refusedWrite(error, keys, 'status-key', 'what the status store writes');
       if (!refuse) return null;
-      throw new RedisDriverError(
-        RedisErrorCode.CommandFailed,
-        `${key} holds a ${malformed.type}, not what the status store writes: the write was refused`,
-        { cause: error },
-      );
+      throw refused;
     }
   }
 }
