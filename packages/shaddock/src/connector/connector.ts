@@ -266,20 +266,15 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
     }
     await this.#quiet(deadline);
     const notifiesCut = this.#inflight;
-    let requestsCut = 0;
-    for (const connection of this.#connections.values()) requestsCut += connection.cut();
-    this.#scheduler?.flush();
-    const connections = [...this.#connections.values()];
-    const gone = connections.map((connection) => connection.whenClosed());
-    for (const connection of connections) connection.kick(CloseReason.ServerStopping);
-    await Promise.all(gone);
+    const { requestsCut, kicked, closed } = this.#kickAll(false);
+    await closed;
     const report: DrainReport = {
       inFlightAtStop,
       requestsCut,
       notifiesCut: Math.max(0, notifiesCut - requestsCut),
       requestsRefused: this.#refusals.requests,
       notifiesDropped: this.#refusals.notifies,
-      clientsKicked: connections.length,
+      clientsKicked: kicked,
       durationMs: Math.round(performance.now() - startedAt),
     };
     if (report.requestsCut > 0 || report.notifiesCut > 0) {
@@ -290,7 +285,7 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
     } else {
       this.#log.info(
         { ...report },
-        `drained: ${inFlightAtStop} messages in flight finished, ${connections.length} clients kicked`,
+        `drained: ${inFlightAtStop} messages in flight finished, ${kicked} clients kicked`,
       );
     }
     return report;
@@ -319,17 +314,28 @@ export class ConnectorServer<S extends PushTarget> implements Connector {
     this.#server?.close();
     clearInterval(this.#sweepTimer);
     if (this.#context !== undefined) this.#context.stopping = true;
+    const { closed } = this.#kickAll(force);
+    this.#scheduler?.close();
+    this.#repeats.flush();
+    await closed;
+  }
+
+  /**
+   * Answers the requests still in the handlers `ServerStopping`, flushes the pushes (those answers
+   * included), then kicks every client with `'server stopping'` (dropped at once when `force`);
+   * `closed` settles once every socket has closed.
+   */
+  #kickAll(force: boolean): { requestsCut: number; kicked: number; closed: Promise<unknown> } {
     const connections = [...this.#connections.values()];
-    const gone = connections.map((connection) => connection.whenClosed());
+    const closed = Promise.all(connections.map((connection) => connection.whenClosed()));
+    let requestsCut = 0;
+    for (const connection of connections) requestsCut += connection.cut();
     this.#scheduler?.flush();
     for (const connection of connections) {
-      connection.cut();
       connection.kick(CloseReason.ServerStopping);
       if (force) connection.terminate();
     }
-    this.#scheduler?.close();
-    this.#repeats.flush();
-    await Promise.all(gone);
+    return { requestsCut, kicked: connections.length, closed };
   }
 
   #accept(transport: ClientTransport, first: Uint8Array | undefined, acceptedAt: number): void {
